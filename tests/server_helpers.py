@@ -1,0 +1,44 @@
+"""Helpers for the server extension's tests (plain functions; fixtures are in server_support)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from jupyter_server.auth.identity import IdentityProvider, User
+from tornado.httpclient import HTTPClientError, HTTPResponse
+
+RESEARCHER = "ada"
+ADMIN = "root-admin"
+
+Fetch = Callable[..., Awaitable[HTTPResponse]]
+
+
+class FixedUserProvider(IdentityProvider):  # type: ignore[misc]
+    """Token authentication as usual, but the token's user is always named "ada"."""
+
+    def generate_anonymous_user(self, handler: Any) -> User:
+        return User(username=RESEARCHER, name="Ada", display_name="Ada")
+
+
+def server_config(**workspaces: Any) -> dict[str, Any]:
+    """Return a jp_server_config enabling the extension with these WorkspacesApp options."""
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {"jupyter_workspaces": True},
+            "identity_provider_class": "tests.server_helpers.FixedUserProvider",
+        },
+        "WorkspacesApp": workspaces,
+    }
+
+
+async def error_of(request: Awaitable[HTTPResponse]) -> tuple[int, dict[str, Any]]:
+    """Await a request that must fail; return its HTTP status and JSON body."""
+    with pytest.raises(HTTPClientError) as caught:
+        await request
+    response = caught.value.response
+    assert response is not None
+    body = json.loads(response.body) if response.body else {}
+    return caught.value.code, body
