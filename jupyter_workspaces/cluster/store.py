@@ -1,0 +1,239 @@
+"""The in-memory objects of the watch cache, indexed by workspace, with bounded events.
+
+`ObjectStore` is the `Sink` every reflector writes into. It keeps StatefulSets, pods and PVCs
+keyed by `(namespace, workspace)`, quotas and namespaces by name, and per workspace only the
+most recent events about its StatefulSet, its pod or its home PVC. Events about a name that is
+not (yet) a known workspace wait in a small bounded pool, because a watch on events may
+deliver them a moment before the StatefulSet watch delivers the workspace they belong to.
+Every change that can alter a workspace's record is reported through `on_dirty(key)`.
+
+Stored dicts are never mutated after they are stored; readers may hold them without a lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from jupyter_workspaces import constants as c
+
+log = logging.getLogger(__name__)
+
+Key = tuple[str, str]
+KubeDict = dict[str, Any]
+
+# Events kept per workspace (the newest win); the status reads only the recent ones.
+EVENTS_PER_WORKSPACE = 12
+# Workspaces whose events are kept while their StatefulSet is not yet known.
+ORPHAN_KEYS = 256
+
+
+def _meta(obj: KubeDict) -> KubeDict:
+    meta: KubeDict = obj.get("metadata") or {}
+    return meta
+
+
+def event_time(event: KubeDict) -> str:
+    """The latest time an event speaks of, as sortable text (ISO-8601)."""
+    series = event.get("series") or {}
+    return str(
+        series.get("lastObservedTime")
+        or event.get("lastTimestamp")
+        or event.get("eventTime")
+        or event.get("firstTimestamp")
+        or _meta(event).get("creationTimestamp")
+        or ""
+    )
+
+
+def event_workspace(event: KubeDict) -> Key | None:
+    """The workspace an event may be about, from the object it involves, or None."""
+    involved = event.get("involvedObject") or {}
+    kind, name = involved.get("kind"), str(involved.get("name") or "")
+    namespace = involved.get("namespace") or _meta(event).get("namespace") or ""
+    if kind == "StatefulSet":
+        workspace = name
+    elif kind == "Pod" and name.endswith("-0"):
+        workspace = name[:-2]
+    elif kind == "PersistentVolumeClaim" and name.startswith(c.HOME_VOLUME + "-"):
+        workspace = name[len(c.HOME_VOLUME) + 1 : -2] if name.endswith("-0") else ""
+    else:
+        return None
+    return (namespace, workspace) if workspace else None
+
+
+class ObjectStore:
+    """Objects by workspace; see the module docstring."""
+
+    def __init__(self, on_dirty: Callable[[Key], None]) -> None:
+        self.lock = threading.RLock()
+        self._on_dirty = on_dirty
+        self.statefulsets: dict[Key, KubeDict] = {}
+        self.pods: dict[Key, KubeDict] = {}
+        self.pvcs: dict[Key, KubeDict] = {}
+        self.quotas: dict[Key, KubeDict] = {}
+        self.namespaces: dict[str, KubeDict] = {}
+        self.events: dict[Key, dict[str, KubeDict]] = {}
+        self._orphans: OrderedDict[Key, dict[str, KubeDict]] = OrderedDict()
+        self.namespace_listeners: list[Callable[[str], None]] = []
+
+    # Keys.
+
+    def key_of(self, kind: str, obj: KubeDict) -> Key | None:
+        meta = _meta(obj)
+        namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
+        if kind == "statefulsets" or kind == "quotas":
+            return (namespace, name)
+        if kind == "pods":
+            workspace = (meta.get("labels") or {}).get(c.WORKSPACE_LABEL)
+            return (namespace, workspace) if workspace and name == c.pod_name(workspace) else None
+        if kind == "pvcs":
+            if not (name.startswith(c.HOME_VOLUME + "-") and name.endswith("-0")):
+                return None
+            return (namespace, name[len(c.HOME_VOLUME) + 1 : -2])
+        if kind == "events":
+            return event_workspace(obj)
+        if kind == "namespaces":
+            return ("", name)
+        raise ValueError(f"unknown kind {kind!r}")
+
+    def _table(self, kind: str) -> dict[Key, KubeDict]:
+        tables = {
+            "statefulsets": self.statefulsets,
+            "pods": self.pods,
+            "pvcs": self.pvcs,
+            "quotas": self.quotas,
+        }
+        return tables[kind]
+
+    # The Sink protocol.
+
+    def upsert(self, kind: str, obj: KubeDict) -> None:
+        key = self.key_of(kind, obj)
+        if key is None:
+            return
+        with self.lock:
+            if kind == "events":
+                self._add_event(key, obj)
+            elif kind == "namespaces":
+                self.namespaces[key[1]] = obj
+                self._namespace_changed(key[1])
+            else:
+                self._table(kind)[key] = obj
+                if kind == "statefulsets":
+                    self._adopt_orphans(key)
+                if kind != "quotas":
+                    self._on_dirty(key)
+
+    def remove(self, kind: str, obj: KubeDict) -> None:
+        key = self.key_of(kind, obj)
+        if key is None:
+            return
+        with self.lock:
+            if kind == "events":
+                name = str(_meta(obj).get("name"))
+                for pool in (self.events, self._orphans):
+                    if name in pool.get(key, {}):
+                        del pool[key][name]
+                        self._on_dirty(key)
+            elif kind == "namespaces":
+                self.namespaces.pop(key[1], None)
+                self._namespace_changed(key[1])
+            else:
+                table = self._table(kind)
+                current = table.get(key)
+                # A DELETED for an older incarnation (another uid) must not drop the new one.
+                if current is not None and _meta(current).get("uid") == _meta(obj).get("uid"):
+                    del table[key]
+                    if kind == "statefulsets":
+                        self.events.pop(key, None)
+                    if kind != "quotas":
+                        self._on_dirty(key)
+
+    def replace(self, kind: str, namespace: str | None, objects: list[KubeDict]) -> None:
+        """Make the objects of `kind` in `namespace` (None: all) exactly `objects`."""
+        with self.lock:
+            if kind == "events":
+                self._replace_events(namespace, objects)
+            elif kind == "namespaces":
+                before = set(self.namespaces)
+                self.namespaces = {str(_meta(o).get("name")): o for o in objects}
+                for name in before ^ set(self.namespaces):
+                    self._namespace_changed(name)
+            else:
+                self._replace_table(kind, namespace, objects)
+
+    def _replace_table(self, kind: str, namespace: str | None, objects: list[KubeDict]) -> None:
+        table = self._table(kind)
+        fresh: dict[Key, KubeDict] = {}
+        for obj in objects:
+            key = self.key_of(kind, obj)
+            if key is not None:
+                fresh[key] = obj
+        previous = {k: table.pop(k) for k in list(table) if namespace is None or k[0] == namespace}
+        changed = {k for k in previous if k not in fresh}
+        for key, obj in fresh.items():
+            if kind == "statefulsets":
+                self._adopt_orphans(key)
+            table[key] = obj
+            before = _meta(previous.get(key) or {})
+            if before.get("resourceVersion") != _meta(obj).get("resourceVersion"):
+                changed.add(key)
+        if kind != "quotas":
+            for key in changed:
+                self._on_dirty(key)
+        if kind == "statefulsets":
+            for key in [k for k in self.events if k not in table]:
+                del self.events[key]
+
+    def _replace_events(self, namespace: str | None, objects: list[KubeDict]) -> None:
+        for pool in (self.events, self._orphans):
+            for key in [k for k in pool if namespace is None or k[0] == namespace]:
+                del pool[key]
+                self._on_dirty(key)
+        for obj in sorted(objects, key=event_time):
+            about = event_workspace(obj)
+            if about is not None:
+                self._add_event(about, obj)
+
+    # Events: bounded per workspace, orphans while the workspace is unknown.
+
+    def _add_event(self, key: Key, event: KubeDict) -> None:
+        if key in self.statefulsets:
+            pool = self.events.setdefault(key, {})
+            self._on_dirty(key)
+        else:
+            pool = self._orphans.setdefault(key, {})
+            self._orphans.move_to_end(key)
+            while len(self._orphans) > ORPHAN_KEYS:
+                self._orphans.popitem(last=False)
+        pool[str(_meta(event).get("name"))] = event
+        if len(pool) > EVENTS_PER_WORKSPACE:
+            oldest = min(pool, key=lambda name: event_time(pool[name]))
+            del pool[oldest]
+
+    def _adopt_orphans(self, key: Key) -> None:
+        waiting = self._orphans.pop(key, None)
+        if waiting:
+            self.events.setdefault(key, {}).update(waiting)
+
+    def _namespace_changed(self, namespace: str) -> None:
+        for key in [k for k in self.statefulsets if k[0] == namespace]:
+            self._on_dirty(key)
+        for listener in self.namespace_listeners:
+            listener(namespace)
+
+    # Reads (callers hold `lock` when they need several reads to agree).
+
+    def objects_of(self, key: Key) -> tuple[KubeDict | None, KubeDict | None, list[KubeDict]]:
+        """The StatefulSet, pod and events of one workspace (events oldest first)."""
+        with self.lock:
+            events = list((self.events.get(key) or {}).values())
+            return self.statefulsets.get(key), self.pods.get(key), sorted(events, key=event_time)
+
+    def quotas_in(self, namespace: str) -> list[KubeDict]:
+        with self.lock:
+            return [q for k, q in self.quotas.items() if k[0] == namespace]
