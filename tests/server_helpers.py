@@ -42,3 +42,24 @@ async def error_of(request: Awaitable[HTTPResponse]) -> tuple[int, dict[str, Any
     assert response is not None
     body = json.loads(response.body) if response.body else {}
     return caught.value.code, body
+
+
+PROJECTS = ("vision", "nlp")
+IMAGE = "quay.io/jupyter/base-notebook:2024-05-27"
+
+
+def spec_body(name: str, project: str = "vision", **fields: Any) -> str:
+    """Return the JSON body of a create request."""
+    return json.dumps({"name": name, "project": project, "image": IMAGE, **fields})
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
+    """Poll `check` until it returns True; fail after `timeout` seconds."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout} s")
+        await asyncio.sleep(0.1)

@@ -7,13 +7,13 @@ be tested); the cluster is the `sim` fixture's simulator, reached through its ku
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
 from typing import Any
 
 import pytest
 from tornado.httpclient import HTTPResponse
 
-from tests.server_helpers import Fetch
+from tests.server_helpers import PROJECTS, Fetch, server_config
 
 
 @pytest.fixture
@@ -24,3 +24,48 @@ def api(jp_fetch: Fetch) -> Fetch:
         return jp_fetch("workspaces", "api", *parts, **kwargs)
 
     return fetch
+
+
+@pytest.fixture
+def kube(sim: Any) -> Iterator[Any]:
+    """An official kubernetes ApiClient for the simulator, to set up and look at the cluster."""
+    from kubernetes import config
+
+    client = config.new_client_from_config(config_file=str(sim.kubeconfig))
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def projects(kube: Any) -> tuple[str, ...]:
+    """Create the project namespaces, with a GPU quota on the first."""
+    from kubernetes import client
+
+    core = client.CoreV1Api(kube)
+    for name in PROJECTS:
+        core.create_namespace({"metadata": {"name": name}})
+    core.create_namespaced_resource_quota(
+        PROJECTS[0],
+        {"metadata": {"name": "gpus"}, "spec": {"hard": {"requests.nvidia.com/gpu": "4"}}},
+    )
+    return PROJECTS
+
+
+@pytest.fixture
+def jp_server_config(sim: Any, projects: tuple[str, ...]) -> dict[str, Any]:
+    return server_config(
+        kubeconfig=str(sim.kubeconfig),
+        url_template=sim.tools_url_template,
+        projects=list(projects),
+    )
+
+
+@pytest.fixture
+def other_users(sim: Any, projects: tuple[str, ...]) -> Iterator[Any]:
+    """A WorkspaceService on the same cluster, to act as users other than the test's."""
+    from jupyter_workspaces.service import WorkspaceService
+
+    service = WorkspaceService.connect(kubeconfig=sim.kubeconfig, projects=projects)
+    assert service.wait_loaded(10)
+    yield service
+    service.close()

@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 # Kubernetes mounts these into every pod; their presence means in-cluster credentials exist.
 _SERVICE_ACCOUNT_TOKEN = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 
+# How long server start-up waits for the first load of the cluster's workspaces.
+LOAD_WAIT_SECONDS = 10.0
+
 HOW_TO_CONFIGURE = (
     "No Kubernetes cluster is configured for jupyter-workspaces. Set one of: "
     "c.WorkspacesApp.kubeconfig = '/path/to/kubeconfig' (optionally with "
@@ -96,6 +99,13 @@ class Backend:
                 admins=tuple(choice.admins),
                 url_template=url_template,
             )
+            # A short wait lets the first requests find the table loaded; a slow or
+            # unreachable cluster is reported by /status and by 503 answers meanwhile.
+            if not self.service.wait_loaded(LOAD_WAIT_SECONDS):
+                log.warning(
+                    "the cluster's workspaces are not loaded after %.0f s; still trying",
+                    LOAD_WAIT_SECONDS,
+                )
         except WorkspaceError as error:
             self.problem = error
             log.error("could not connect to the cluster: %s", error)

@@ -266,24 +266,8 @@ class StatusHandler(WorkspacesApiHandler):
     @authorized
     async def get(self) -> None:
         service = self.service()
-        fresh = service.freshness()
-        self.reply(
-            {
-                "configured": True,
-                "loaded": bool(_field(fresh, "loaded")),
-                "asOf": _field(fresh, "as_of"),
-                "staleSince": _field(fresh, "stale_since"),
-                "error": _field(fresh, "error"),
-                "simulator": self.backend.choice.simulator,
-            }
-        )
-
-
-def _field(value: Any, name: str) -> Any:
-    """Read `name` from the service's freshness answer, a mapping or an object."""
-    if isinstance(value, dict):
-        return value.get(name)
-    return getattr(value, name, None)
+        fresh = service.freshness().to_dict()
+        self.reply({"configured": True, **fresh, "simulator": self.backend.choice.simulator})
 
 
 API = "/workspaces/api"
