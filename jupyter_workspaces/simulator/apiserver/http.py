@@ -1,0 +1,290 @@
+"""HTTP handlers: authentication, faults, routing of the Kubernetes REST paths, watch streams.
+
+Handlers stay thin: they parse the request, call the `Store` (or a subresource helper) and
+turn an `ApiError` into a `Status` answer. The route table is at the end of the module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import tornado.web
+
+from jupyter_workspaces.simulator.apiserver import discovery
+from jupyter_workspaces.simulator.apiserver.failures import (
+    ApiError,
+    bad_request,
+    internal,
+    no_such_path,
+    unauthorized,
+)
+from jupyter_workspaces.simulator.apiserver.faults import Faults, RequestCounter
+from jupyter_workspaces.simulator.apiserver.resources import CATALOGUE, Obj, Resource
+from jupyter_workspaces.simulator.apiserver.selectors import (
+    parse_field_selector,
+    parse_label_selector,
+)
+from jupyter_workspaces.simulator.apiserver.store import Store
+from jupyter_workspaces.simulator.apiserver.tables import Watcher, dump
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServerState:
+    """What every handler shares: the store, faults, counter, token and settings."""
+
+    store: Store
+    faults: Faults
+    requests: RequestCounter
+    token: str
+    address: str = ""
+    bookmark_interval: float = 5.0
+    streams: set[WatchStream] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Route:
+    resource: Resource
+    namespace: str | None
+    name: str | None
+    subresource: str | None
+
+
+def parse_route(parts: list[str]) -> Route | None:
+    """Match `[namespaces/NS/]PLURAL[/NAME[/SUB]]` below a group version."""
+    group_version = parts[:2] if parts[0] == "api" else parts[:3]
+    group = "" if parts[0] == "api" else parts[1]
+    rest = parts[len(group_version) :]
+    namespace = None
+    if len(rest) >= 3 and rest[0] == "namespaces":
+        candidate = CATALOGUE.find(group, rest[2])
+        if candidate is not None and candidate.namespaced:
+            namespace, rest = rest[1], rest[2:]
+    if not rest or len(rest) > 3:
+        return None
+    resource = CATALOGUE.find(group, rest[0])
+    if resource is None:
+        return None
+    name = rest[1] if len(rest) > 1 else None
+    sub = rest[2] if len(rest) > 2 else None
+    if resource.namespaced and namespace is None and name is not None:
+        return None
+    if sub is not None and sub not in resource.subresources:
+        return None
+    return Route(resource, namespace, name, sub)
+
+
+class BaseHandler(tornado.web.RequestHandler):
+    """Authentication, faults and `Status` answers shared by every path."""
+
+    state: ServerState
+
+    def initialize(self, state: ServerState) -> None:
+        self.state = state
+
+    def set_default_headers(self) -> None:
+        self.set_header("Content-Type", "application/json")
+        self.clear_header("Server")
+
+    async def prepare(self) -> None:
+        supplied = self.request.headers.get("Authorization", "")
+        expected = f"Bearer {self.state.token}"
+        if not hmac.compare_digest(supplied.encode(), expected.encode()):
+            self.fail(unauthorized())
+            return
+        if self.request.path.startswith("/simulator/"):
+            return
+        faults = self.state.faults
+        if faults.delay:
+            await asyncio.sleep(faults.delay)
+        failure = faults.failure()
+        if failure is not None:
+            self.fail(failure)
+
+    def fail(self, error: ApiError) -> None:
+        self.set_status(error.code)
+        self.finish(dump(error.status()))
+
+    def answer(self, body: Obj | bytes, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(body if isinstance(body, bytes) else dump(body))
+
+    def body_json(self) -> Any:
+        try:
+            return json.loads(self.request.body or b"null")
+        except ValueError as error:
+            raise bad_request(f"the request body is not valid JSON: {error}") from error
+
+    def abort(self) -> None:
+        """Close the connection without ending the answer; nothing more is sent."""
+        connection = self.request.connection
+        if connection is not None:
+            connection.close()  # type: ignore[attr-defined]
+        self._finished = True
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.finish(dump(internal(self._reason).status()))
+
+
+class DiscoveryHandler(BaseHandler):
+    """`/version`, `/api`, `/apis`, group and group-version documents, health checks."""
+
+    def get(self, path: str) -> None:
+        parts = [p for p in path.split("/") if p]
+        body: Obj | None = None
+        if parts == ["version"]:
+            body = discovery.VERSION
+        elif parts in (["healthz"], ["readyz"], ["livez"]):
+            self.set_header("Content-Type", "text/plain")
+            self.finish(b"ok")
+            return
+        elif parts == ["api"]:
+            body = discovery.core_versions(self.state.address)
+        elif parts == ["apis"]:
+            body = discovery.group_list()
+        elif len(parts) == 2 and parts[0] == "apis":
+            body = discovery.group(parts[1])
+        elif parts == ["api", "v1"]:
+            body = discovery.resource_list("", "v1")
+        elif len(parts) == 3 and parts[0] == "apis":
+            body = discovery.resource_list(parts[1], parts[2])
+        if body is None:
+            self.fail(no_such_path())
+        else:
+            self.answer(body)
+
+
+class AdminHandler(BaseHandler):
+    """`/simulator/faults` (GET, POST) and `/simulator/requests` (GET, DELETE resets)."""
+
+    def get(self, what: str) -> None:
+        if what == "faults":
+            self.answer(self.state.faults.describe())
+        elif what == "requests":
+            self.answer({"total": self.state.requests.total, **self.state.requests.snapshot()})
+        else:
+            self.fail(no_such_path())
+
+    def post(self, what: str) -> None:
+        if what != "faults":
+            self.fail(no_such_path())
+            return
+        try:
+            request = self.body_json()
+            if not isinstance(request, dict):
+                raise bad_request("the fault request must be a JSON object")
+            self.answer(self.state.faults.apply(request))
+        except ValueError as error:
+            self.fail(bad_request(str(error)))
+        except ApiError as error:
+            self.fail(error)
+
+    def delete(self, what: str) -> None:
+        if what != "requests":
+            self.fail(no_such_path())
+            return
+        self.state.requests.reset()
+        self.answer({"total": 0})
+
+
+class WatchStream:
+    """One open watch answer: forwards queued events, sends bookmarks, ends on timeout."""
+
+    def __init__(self, handler: BaseHandler) -> None:
+        self.handler = handler
+        self.loop = asyncio.get_running_loop()
+        self.wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        self.loop.call_soon_threadsafe(self.wakeup.set)
+
+    async def run(self, route: Route, query: dict[str, str]) -> None:
+        handler, state = self.handler, self.handler.state
+        since = _watch_version(query.get("resourceVersion", ""))
+        labels = parse_label_selector(query.get("labelSelector"))
+        fields = parse_field_selector(query.get("fieldSelector"), route.resource)
+        timeout = _timeout(query.get("timeoutSeconds"))
+        bookmarks = query.get("allowWatchBookmarks") == "true"
+        try:
+            watcher = state.store.tables.watch(
+                route.resource, route.namespace, labels, fields, since, self.wake
+            )
+        except ApiError as error:
+            # Past authentication and parsing, a real server reports this as an event.
+            handler.answer(b'{"type":"ERROR","object":' + dump(error.status()) + b"}\n")
+            return
+        state.streams.add(self)
+        try:
+            await self._pump(watcher, route.resource, timeout, bookmarks)
+        finally:
+            state.streams.discard(self)
+            state.store.tables.unwatch(watcher)
+
+    async def _pump(
+        self, watcher: Watcher, resource: Resource, timeout: float, bookmarks: bool
+    ) -> None:
+        handler, tables = self.handler, self.handler.state.store.tables
+        start = self.loop.time()
+        deadline = start + timeout
+        # Like a real server, a bookmark about 2 s before the deadline; also one per interval.
+        next_bookmark = min(start + self.handler.state.bookmark_interval, deadline - 2)
+        handler.set_status(200)
+        handler.flush()
+        while True:
+            wake_at = min(deadline, next_bookmark) if bookmarks else deadline
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), max(0.0, wake_at - self.loop.time()))
+            self.wakeup.clear()
+            lines, rv = tables.drain(watcher)
+            if watcher.closed:
+                # Abruptly, as a broken connection looks to a client.
+                handler.abort()
+                return
+            now = self.loop.time()
+            if bookmarks and now >= next_bookmark:
+                lines.append(_bookmark(resource, rv))
+                next_bookmark = min(now + self.handler.state.bookmark_interval, deadline - 2)
+                if next_bookmark <= now:
+                    next_bookmark = deadline
+            if lines:
+                handler.write(b"".join(lines))
+                await handler.flush()
+            if now >= deadline:
+                handler.finish()
+                return
+
+
+def _bookmark(resource: Resource, rv: int) -> bytes:
+    obj = {
+        "kind": resource.kind,
+        "apiVersion": resource.api_version,
+        "metadata": {"resourceVersion": str(rv), "creationTimestamp": None},
+    }
+    return b'{"type":"BOOKMARK","object":' + dump(obj) + b"}\n"
+
+
+def _watch_version(text: str) -> int | None:
+    if text in ("", "0"):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise bad_request(f"invalid resource version: {text!r}") from None
+
+
+def _timeout(text: str | None) -> float:
+    if text is None:
+        # A real server ends a watch after a random 30 to 60 minutes.
+        return random.uniform(1800, 3600)
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        raise bad_request(f"timeoutSeconds must be a number of seconds, got {text!r}") from None
