@@ -2,7 +2,8 @@
 
 `WorkspaceView` sorts a workspace's events into those of its StatefulSet, its current pod and
 its home PVC, dropping stale ones, and reads the few numbers every rule needs. The rules
-themselves live in `status` (no pod, stop, delete, replace) and `status_pod` (a pod exists).
+themselves live in `status` (no pod; stop, delete, replace), `status_pod` (a pod exists),
+`status_scheduling` (no node yet) and `status_failures` (containers that cannot run).
 """
 
 from __future__ import annotations
@@ -205,3 +206,79 @@ def _fresh(
             continue
         kept.append(event)
     return tuple(kept)
+
+
+# ---- reading a pod, and a report about it ------------------------------------------------
+
+
+def pod_report(
+    view: WorkspaceView,
+    status: Status,
+    reason: str,
+    message: str,
+    *,
+    since: datetime | None,
+    kube_reason: str | None = None,
+    **facts: Any,
+) -> StatusReport:
+    """A report about the view's pod: node, image, restarts and exit code filled in."""
+    pod = view.pod
+    main = k.main_container_status(pod)
+    restarts = int((main or {}).get("restartCount") or 0)
+    terminated = terminated_state(main) or last_terminated(main)
+    exit_code = terminated.get("exitCode") if terminated else None
+    return StatusReport(
+        status=status,
+        reason=reason,
+        message=message,
+        since=since,
+        kube_reason=kube_reason,
+        node=((pod or {}).get("spec") or {}).get("nodeName") or None,
+        image=view.image(),
+        restarts=restarts,
+        last_exit_code=int(exit_code) if isinstance(exit_code, int) else None,
+        facts={key: value for key, value in facts.items() if value is not None},
+    )
+
+
+def is_scheduled(pod: Mapping[str, Any]) -> bool:
+    """Whether a node was chosen for the pod."""
+    return bool((pod.get("spec") or {}).get("nodeName")) or k.condition_is(
+        pod, "PodScheduled", "True"
+    )
+
+
+def scheduled_at(pod: Mapping[str, Any]) -> datetime | None:
+    """When the pod was placed on its node (else created)."""
+    cond = k.condition(pod, "PodScheduled") or {}
+    return k.parse_time(cond.get("lastTransitionTime")) or k.created(pod)
+
+
+def node_of(pod: Mapping[str, Any]) -> str:
+    """The pod's node name, or "its node" for a message."""
+    return str((pod.get("spec") or {}).get("nodeName") or "its node")
+
+
+def terminated_state(status: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """A container status's current `terminated` record, or {}."""
+    return ((status or {}).get("state") or {}).get("terminated") or {}
+
+
+def last_terminated(status: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """A container status's previous run's `terminated` record, or {}."""
+    return ((status or {}).get("lastState") or {}).get("terminated") or {}
+
+
+def waiting_state(status: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """A container status's current `waiting` record, or {}."""
+    return ((status or {}).get("state") or {}).get("waiting") or {}
+
+
+def finished_at(pod: Mapping[str, Any]) -> datetime | None:
+    """When the main container's current run ended, if it has."""
+    return k.parse_time(terminated_state(k.main_container_status(pod)).get("finishedAt"))
+
+
+def condition_time(pod: Mapping[str, Any], kind: str) -> datetime | None:
+    """When the pod's condition `kind` last changed."""
+    return k.parse_time((k.condition(pod, kind) or {}).get("lastTransitionTime"))
