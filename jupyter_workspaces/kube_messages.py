@@ -257,3 +257,37 @@ def pull_failure_cause(text: str) -> str:
     if "no match for platform" in lowered:
         return "the image is not built for this node's platform"
     return "the container runtime could not download it"
+
+
+# ---- evictions -----------------------------------------------------------------------------
+
+_EVICTED_LOW = re.compile(r"low on resource: (?P<resource>[\w.-]+)")
+_EVICTED_USE = re.compile(
+    r"Container (?P<container>\S+) was using (?P<used>[^,\s]+), "
+    r"(?:request is|which exceeds its request of) (?P<request>[^,\s]+?)\.?(?:,|\s|$)"
+)
+_EVICTED_RESOURCE_WORDS = {
+    "memory": "memory",
+    "ephemeral-storage": "local disk space",
+    "nodefs.available": "disk space",
+    "imagefs.available": "image disk space",
+    "pid": "process ids",
+}
+
+
+def eviction_cause(message: str) -> str | None:
+    """What the kubelet's eviction message says, in plain words, or None if unreadable.
+
+    "The node was low on resource: memory. ... Container workspace was using 15Gi, request is
+    16Gi, ..." -> "the node ran low on memory; the workspace was using 15Gi (it requested
+    16Gi)".
+    """
+    low = _EVICTED_LOW.search(message)
+    if low is None:
+        return None
+    resource = low["resource"].rstrip(".")
+    cause = f"the node ran low on {_EVICTED_RESOURCE_WORDS.get(resource, resource)}"
+    use = _EVICTED_USE.search(message)
+    if use is not None:
+        cause += f"; the workspace was using {use['used']} (it requested {use['request']})"
+    return cause

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jupyter_workspaces import kube_objects as k
-from jupyter_workspaces.kube_messages import plural
+from jupyter_workspaces.kube_messages import eviction_cause, plural
 from jupyter_workspaces.status_context import (
     StatusReport,
     WorkspaceView,
@@ -118,12 +118,14 @@ def _pod_failed(view: WorkspaceView, pod: Mapping[str, Any]) -> StatusReport:
             view,
             "Failed",
             "Evicted",
-            f"Kubernetes evicted the workspace from node {node_of(pod)} to protect the node: "
-            f"{quoted(detail) or 'it ran short of a resource'}. Files on the home volume are "
-            "kept; Kubernetes starts a new pod for it. If this repeats, ask for more memory or "
-            "disk so the workspace stays within what it requested.",
+            f"Kubernetes evicted the workspace from node {node_of(pod)}: "
+            f"{eviction_cause(detail) or quoted(detail) or 'the node ran short of a resource'}. "
+            "Files on the home volume are kept; Kubernetes starts a new pod for it. If this "
+            "repeats, ask for more memory or disk so the workspace stays within what it "
+            "requested.",
             since=since,
             kube_reason="Evicted",
+            evictionMessage=quoted(detail) if detail else None,
         )
     if terminated_state(main).get("reason") == "OOMKilled":
         return oom_killed(view, pod, terminated_state(main))

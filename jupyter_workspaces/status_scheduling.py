@@ -162,4 +162,6 @@ def _blocker_words(view: WorkspaceView, blocker: Blocker, gpus: int) -> str:
         return f"{count} {have} no room for more pods."
     if kind == "volume":
         return f"{count}: its home volume is not ready ({blocker.text})."
-    return f"{count}: {blocker.text}." if blocker.nodes is not None else f"{blocker.text}."
+    if blocker.nodes is not None:
+        return f"{count}: {blocker.text}."
+    return f"Kubernetes says: {blocker.text}."

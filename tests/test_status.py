@@ -1153,7 +1153,13 @@ CASES = [
         Expect(
             "Failed",
             "Evicted",
-            ["evicted", NODE, "low on resource: memory", "home volume are kept"],
+            [
+                "evicted",
+                NODE,
+                "the node ran low on memory",
+                "the workspace was using 15Gi (it requested 16Gi)",
+                "home volume are kept",
+            ],
             since=at(30),
         ),
         id="evicted",
