@@ -12,7 +12,7 @@ from jupyter_workspaces import constants as c
 from jupyter_workspaces.errors import InvalidInput
 from jupyter_workspaces.manifests import spec_from_statefulset
 from jupyter_workspaces.records import Workspace
-from jupyter_workspaces.status import StatusReport, derive_status
+from jupyter_workspaces.status import derive_status
 
 URL_PLACEHOLDERS = ("project", "name", "tool", "owner")
 
@@ -67,7 +67,7 @@ def build_workspace(
     spec = spec_from_statefulset(statefulset)
     metadata = statefulset.get("metadata") or {}
     annotations = metadata.get("annotations") or {}
-    report = _status(statefulset, pod, list(events), now)
+    report = derive_status(statefulset, pod, list(events), now)
 
     volume_size = spec.volume_size
     capacity = ((pvc or {}).get("status") or {}).get("capacity") or {}
@@ -100,30 +100,3 @@ def build_workspace(
         stop_reason=annotations.get(c.STOP_REASON_ANNOTATION) or None,
         urls=urls,
     )
-
-
-def _status(
-    statefulset: Mapping[str, Any],
-    pod: Mapping[str, Any] | None,
-    events: list[Mapping[str, Any]],
-    now: datetime,
-) -> StatusReport:
-    # TEMPORARY: only while status.derive_status is not written yet; removed once it lands.
-    try:
-        return derive_status(statefulset, pod, events, now)
-    except NotImplementedError:
-        pass
-    replicas = (statefulset.get("spec") or {}).get("replicas", 1)
-    if pod is None:
-        if replicas == 0:
-            return StatusReport("Stopped", "StoppedByUser", "Stopped.")
-        return StatusReport("Pending", "Queued", "Waiting for a pod.")
-    conditions = (pod.get("status") or {}).get("conditions") or []
-    ready = any(x.get("type") == "Ready" and x.get("status") == "True" for x in conditions)
-    for status in (pod.get("status") or {}).get("containerStatuses") or []:
-        waiting = (status.get("state") or {}).get("waiting") or {}
-        if waiting.get("reason") in ("ImagePullBackOff", "ErrImagePull", "CrashLoopBackOff"):
-            return StatusReport("Failed", waiting["reason"], waiting.get("message") or "")
-    if ready:
-        return StatusReport("Active", "Ready", "Ready.")
-    return StatusReport("Initializing", "Starting", "Starting.")

@@ -118,7 +118,7 @@ class Reflector:
         self._stop.set()
         response = self._response
         if response is not None:
-            self._close(response)
+            self._close(response, interrupt=True)
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -301,11 +301,12 @@ class Reflector:
             yield buffer
 
     @staticmethod
-    def _close(response: Any) -> None:
+    def _close(response: Any, *, interrupt: bool = False) -> None:
+        """Close a watch response; `interrupt` also unblocks a thread reading it."""
         try:
-            shutdown = getattr(response, "shutdown", None)
-            if shutdown is not None:
-                shutdown()
+            if interrupt and getattr(response, "shutdown", None) is not None:
+                response.shutdown()
             response.close()
-        except (OSError, urllib3.exceptions.HTTPError) as exc:
-            log.debug("closing a watch response failed: %s", exc)
+        except (OSError, RuntimeError, urllib3.exceptions.HTTPError) as exc:
+            # RuntimeError: urllib3 already gave the connection back to its pool.
+            log.debug("closing a watch response: %s", exc)
