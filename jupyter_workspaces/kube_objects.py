@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 from jupyter_workspaces import constants as c
@@ -27,7 +28,25 @@ def parse_time(value: Any) -> datetime | None:
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     if not isinstance(value, str):
         return None
-    match = _TIME.match(value.strip())
+    return _parse_text(value)
+
+
+# The same few timestamps are read again on every status change of a workspace.
+@lru_cache(maxsize=8192)
+def _parse_text(value: str) -> datetime | None:
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        # Fast path; Python 3.10 wants "+00:00" for "Z" and 3 or 6 fraction digits.
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "Zz" else text)
+    except ValueError:
+        pass
+    else:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc)
+    match = _TIME.match(text)
     if match is None:
         return None
     year, month, day, hour, minute, second, fraction, zone = match.groups()
