@@ -777,6 +777,63 @@ def start_command_not_found() -> Objects:
     return sts, failing, [], at(2)
 
 
+def setup_step_crash_loop() -> Objects:
+    sts = statefulset()
+    crashing = pod(
+        sts,
+        init_specs=["fetch-data"],
+        conditions=[
+            condition(
+                "Initialized",
+                "False",
+                0.2,
+                "ContainersNotInitialized",
+                "containers with incomplete status: [fetch-data]",
+            ),
+            condition("PodScheduled", "True", 0.2),
+        ],
+        init=[
+            container(
+                name="fetch-data",
+                image="busybox:1.36",
+                waiting=(
+                    "CrashLoopBackOff",
+                    "back-off 1m20s restarting failed container="
+                    f"fetch-data pod=bert-0_nlp-lab({POD_UID})",
+                ),
+                restarts=5,
+                last=terminated(127, "Error", 6, 6),
+            )
+        ],
+        containers=[container(waiting=("PodInitializing", None))],
+    )
+    return sts, crashing, [], at(7)
+
+
+def readiness_never_passes() -> Objects:
+    sts, running, events, _ = running_but_not_ready()
+    return sts, running, events, at(25)
+
+
+def stop_requested_on_a_lost_node() -> Objects:
+    sts = statefulset(replicas=0, annotations=stop_annotations("user:Ada Lovelace", 50))
+    lost = pod(
+        sts,
+        phase="Unknown",
+        reason="NodeLost",
+        message=f"Node {NODE} which was running pod bert-0 is unresponsive",
+        conditions=[condition("Ready", "False", 30), condition("PodScheduled", "True", 0.2)],
+        containers=[container(running=2, ready=True)],
+        deleting=50.5,
+    )
+    return sts, lost, [], at(60)
+
+
+def replaced_pod_stuck_terminating() -> Objects:
+    sts = statefulset()
+    return sts, ready_pod(sts, deleting=50.5), [], at(58)
+
+
 CASES = [
     # stopped
     pytest.param(
@@ -1215,6 +1272,39 @@ CASES = [
             kube_reason="RunContainerError",
         ),
         id="run-container-error",
+    ),
+    pytest.param(
+        setup_step_crash_loop,
+        Expect(
+            "Failed",
+            "CrashLoopBackOff",
+            [
+                'setup step "fetch-data" keeps crashing',
+                "exit code 127",
+                "start command was not found",
+                "restarted 5 times",
+            ],
+        ),
+        id="init-container-crash-loop",
+    ),
+    pytest.param(
+        readiness_never_passes,
+        Expect(
+            "Initializing",
+            "WaitingForReadiness",
+            ["taking long", "check that the image starts jupyterlab on port 8888"],
+        ),
+        id="readiness-never-passes",
+    ),
+    pytest.param(
+        stop_requested_on_a_lost_node,
+        Expect("Failed", "NodeLost", ["stop was requested", "stopped responding"]),
+        id="stop-requested-node-lost",
+    ),
+    pytest.param(
+        replaced_pod_stuck_terminating,
+        Expect("Failed", "StuckTerminating", ["being restarted", "7 minutes after its deadline"]),
+        id="replaced-pod-stuck",
     ),
     # stale events
     pytest.param(
