@@ -173,7 +173,7 @@ def _crash_loop(
         "CrashLoopBackOff",
         f"{who} keeps crashing: it last ended with "
         f"{exit_text}{detail}{' ' + view.ago(ended) + ' ago' if ended else ''}"
-        f"{', ' + meaning if meaning else ''}, and has been restarted "
+        f"{' (' + meaning + ')' if meaning else ''} and has been restarted "
         f"{plural(restarts, 'time')}. Kubernetes waits "
         f"{backoff[1] if backoff else 'a while'} before the next try. Look at the workspace's "
         "log for the error; the image or its start command needs a fix.",
