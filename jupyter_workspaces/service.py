@@ -113,6 +113,11 @@ class WorkspaceService:
         service.start()
         return service
 
+    @property
+    def cache(self) -> WorkspaceCache:
+        """The watch cache behind the reads (for diagnostics: its reflectors, its scope)."""
+        return self._cache
+
     # Life cycle.
 
     def start(self) -> None:
