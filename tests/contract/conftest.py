@@ -22,6 +22,7 @@ import pytest
 from kubernetes import client, config
 
 from jupyter_workspaces.simulator.apiserver import ApiServer
+from tests.realcluster.backend import start_real
 
 
 @dataclass
@@ -45,12 +46,23 @@ def _start_simulator(directory: Path) -> tuple[Backend, Callable[[], None]]:
     return Backend("simulator", path), server.stop
 
 
+def _start_real(directory: Path) -> tuple[Backend, Callable[[], None]]:
+    kubeconfig, stop = start_real(directory)
+    return Backend("real", kubeconfig), stop
+
+
 _BACKENDS: dict[str, Callable[[Path], tuple[Backend, Callable[[], None]]]] = {
     "simulator": _start_simulator,
+    "real": _start_real,
 }
+# A real kube-apiserver 1.20.2 (tests/realcluster): its tests run in `make test-real`.
+_MARKS = {"real": pytest.mark.realcluster}
 
 
-@pytest.fixture(scope="session", params=sorted(_BACKENDS))
+@pytest.fixture(
+    scope="session",
+    params=[pytest.param(name, marks=_MARKS.get(name, ())) for name in sorted(_BACKENDS)],
+)
 def backend(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Backend]:

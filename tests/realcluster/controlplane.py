@@ -116,6 +116,7 @@ class ControlPlane:
             self._wait_ready()
             self._write_kubeconfig()
             if self.controllers:
+                self.install_default_storage_class()
                 self._start_controller_manager()
                 self._start_scheduler()
         except BaseException:
@@ -239,9 +240,13 @@ class ControlPlane:
                 "--secure-port=0",
                 "--port=0",
                 "--leader-elect=false",
-                # No kubelet heartbeats its Node here the way a real one does; the node lifecycle
-                # controller would taint every node unreachable after 40 s.
-                "--controllers=*,-nodelifecycle",
+                # The node lifecycle controller stays on: it lifts the not-ready taint that
+                # admission puts on every new Node once the (simulated) kubelet reports Ready,
+                # as on a real cluster. The simulated kubelet heartbeats often enough for it.
+                # The in-tree host-path provisioner stands in for a cluster's storage driver:
+                # PVCs of the default StorageClass (see `install_default_storage_class`) get a
+                # volume and are Bound, as on a cluster with dynamic provisioning.
+                "--enable-hostpath-provisioner",
                 f"--service-account-private-key-file={self.sa_key}",
                 "--concurrent-statefulset-syncs=5",
                 "--v=1",
@@ -313,6 +318,23 @@ class ControlPlane:
         }
         self.kubeconfig.write_text(yaml.safe_dump(config))
         self.kubeconfig.chmod(0o600)
+
+    def install_default_storage_class(self) -> None:
+        """Create the default StorageClass, provisioned by the controller-manager's host-path."""
+        body = {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {
+                "name": "standard",
+                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+            },
+            "provisioner": "kubernetes.io/host-path",
+            "reclaimPolicy": "Delete",
+            "volumeBindingMode": "Immediate",
+        }
+        status, answer = self.request("POST", "/apis/storage.k8s.io/v1/storageclasses", body)
+        if status not in (201, 409):
+            raise ControlPlaneError(f"realcluster: creating StorageClass failed: {answer}")
 
     # -- helpers for tests ----------------------------------------------------------------------
 
