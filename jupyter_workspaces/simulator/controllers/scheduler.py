@@ -35,6 +35,8 @@ SCHEDULER_NAME = "default-scheduler"
 # (kube-scheduler flushes its unschedulable queue after a minute).
 RETRY_UNSCHEDULABLE = 60.0
 _BASIC = ("cpu", "memory")
+# Times (50 ms apart) a pod whose claims are not yet bound is put back before it is reported.
+_CLAIM_PATIENCE = 40
 
 
 def _amount(text: Any) -> float:
@@ -126,6 +128,7 @@ class Scheduler(Controller):
         self._placed: dict[str, tuple[str, dict[str, float]]] = {}
         self._used: dict[str, Counter[str]] = {}
         self._unschedulable: set[str] = set()
+        self._claim_waits: dict[str, int] = {}
         self.nodes = Informer(
             "nodes", self._core.list_node, self._node_changed, transform=_node_summary
         )
@@ -161,6 +164,7 @@ class Scheduler(Controller):
                 freed = True
         if new is None:
             self._unschedulable.discard(key)
+            self._claim_waits.pop(key, None)
         elif not new["node"] and not new["deleting"]:
             self.queue.add(key)
         if freed:
@@ -190,6 +194,12 @@ class Scheduler(Controller):
         nodes = sorted(self.nodes.items.values(), key=lambda n: n["name"])
         namespace = key.split("/", 1)[0]
         if any(self.claims.items.get(f"{namespace}/{c}") != "Bound" for c in pod["claims"]):
+            # Claims are bound right after they are made: give our cache a moment to see it.
+            waited = self._claim_waits.get(key, 0)
+            if waited < _CLAIM_PATIENCE:
+                self._claim_waits[key] = waited + 1
+                self.queue.add(key, 0.05)
+                return
             reasons = Counter({"pod has unbound immediate PersistentVolumeClaims": len(nodes)})
             feasible: list[dict[str, Any]] = []
         else:

@@ -213,6 +213,8 @@ class StatefulSetController(Controller):
     def _create_pod(self, sts: Obj, pod_name: str) -> dict[str, Any] | None:
         namespace = sts["metadata"]["namespace"]
         key = key_of(sts)
+        if not self._still_there(sts):
+            return None
         try:
             self._ensure_claims(sts, pod_name)
             created = call(self._core.create_namespaced_pod, namespace, pod_for(sts, pod_name))
@@ -241,6 +243,19 @@ class StatefulSetController(Controller):
         )
         log.info("%s: created pod %s", key, pod_name)
         return pod_summary(created)
+
+    def _still_there(self, sts: Obj) -> bool:
+        """Whether the set still exists: our cache may not have seen its deletion yet, and a
+        pod created for a deleted set would be an orphan."""
+        meta = sts["metadata"]
+        try:
+            live = call(self._apps.read_namespaced_stateful_set, meta["name"], meta["namespace"])
+        except ApiException as exc:
+            if exc.status == 404:
+                return False
+            raise
+        live_meta = live.get("metadata") or {}
+        return live_meta.get("uid") == meta.get("uid") and not live_meta.get("deletionTimestamp")
 
     def _ensure_claims(self, sts: Obj, pod_name: str) -> None:
         namespace = sts["metadata"]["namespace"]
