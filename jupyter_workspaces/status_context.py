@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from jupyter_workspaces import constants as c
 from jupyter_workspaces import kube_objects as k
+from jupyter_workspaces.errors import redact
 from jupyter_workspaces.kube_messages import duration
 from jupyter_workspaces.manifests import gpu_count, workspace_container
 
@@ -174,8 +175,9 @@ class WorkspaceView:
 
 
 def quoted(text: str) -> str:
-    """Kubernetes' own words as a clause: one line, no final full stop, of reasonable length."""
-    flat = " ".join(str(text).split()).rstrip(" .")
+    """Kubernetes' own words as a clause: one line, no final full stop, of reasonable length,
+    with anything that looks like a credential replaced (messages reach CSVs and logs)."""
+    flat = redact(" ".join(str(text).split())).rstrip(" .")
     return flat if len(flat) <= MAX_QUOTED else flat[: MAX_QUOTED - 1] + "…"
 
 

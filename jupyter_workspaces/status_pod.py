@@ -32,6 +32,13 @@ from jupyter_workspaces.status_scheduling import unscheduled_status
 # Past this, a slow start-up says so and suggests where to look.
 SLOW = timedelta(minutes=10)
 
+# Kubelet warnings that explain a slow ContainerCreating: event reason -> what is in trouble.
+_SETUP_TROUBLE = {
+    "FailedMount": "with its volumes",
+    "FailedAttachVolume": "with its volumes",
+    "FailedCreatePodSandBox": "setting up its network",
+}
+
 
 def pod_status(view: WorkspaceView, pod: Mapping[str, Any]) -> StatusReport:
     """The status a pod shows, ignoring whether a stop, delete or restart is under way."""
@@ -243,10 +250,11 @@ def _creating(view: WorkspaceView, pod: Mapping[str, Any], kube_reason: str) -> 
         )
 
     since = scheduled_at(pod)
-    trouble = k.latest(view.pod_events, "FailedMount", "FailedAttachVolume")
+    trouble = k.latest(view.pod_events, *_SETUP_TROUBLE)
     note = ""
     if trouble is not None:
-        note = f" Kubernetes reports trouble with its volumes: {quoted(k.event_message(trouble))}."
+        what = _SETUP_TROUBLE[str(trouble.get("reason"))]
+        note = f" Kubernetes reports trouble {what}: {quoted(k.event_message(trouble))}."
     elif view.longer_than(since, SLOW):
         note = (
             " This is slower than usual: ask an administrator to look at node "

@@ -834,6 +834,24 @@ def replaced_pod_stuck_terminating() -> Objects:
     return sts, ready_pod(sts, deleting=50.5), [], at(58)
 
 
+def creating_the_container_without_a_network() -> Objects:
+    sts = statefulset()
+    events = [
+        pod_event(
+            "FailedCreatePodSandBox",
+            "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup "
+            'network for sandbox "5f1c": plugin type="calico" failed (add): error getting '
+            "ClusterInformation: connection is unauthorized: Unauthorized",
+            first=0.5,
+            last=4,
+            count=9,
+            warning=True,
+            field_path=None,
+        ),
+    ]
+    return sts, waiting_pod(sts, "ContainerCreating", None), events, at(4)
+
+
 CASES = [
     # stopped
     pytest.param(
@@ -1306,6 +1324,11 @@ CASES = [
         Expect("Failed", "StuckTerminating", ["being restarted", "7 minutes after its deadline"]),
         id="replaced-pod-stuck",
     ),
+    pytest.param(
+        creating_the_container_without_a_network,
+        Expect("Initializing", "ContainerCreating", ["trouble setting up its network", "calico"]),
+        id="container-creating-sandbox-trouble",
+    ),
     # stale events
     pytest.param(
         stale_warnings_of_a_previous_pod,
@@ -1375,6 +1398,18 @@ def test_a_report_serialises_to_json_ready_values() -> None:
     assert data["since"] == "2026-05-04T09:00:06Z"
     assert data["kubeReason"] == "FailedCreate"
     assert data["image"] == IMAGE
+
+
+def test_a_credential_in_a_kubernetes_message_never_reaches_the_report() -> None:
+    sts = statefulset()
+    text = (
+        'failed to pull image "reg.example.org/team/img:1": failed to authorize: Get '
+        '"https://reg.example.org/token?account=ci": authorization: Bearer abc.def-SECRET-42'
+    )
+    report = derive_status(sts, waiting_pod(sts, "ErrImagePull", text), [], at(1))
+    assert report.reason == "ImagePullBackOff"
+    assert "SECRET" not in report.message
+    assert "SECRET" not in str(report.to_dict())
 
 
 def test_the_pod_facts_name_node_restarts_and_exit_code() -> None:
