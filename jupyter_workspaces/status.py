@@ -25,7 +25,8 @@ No pod:
 | replicas 1, FailedCreate "is forbidden"/"is invalid" | Failed  | PodRejected       |
 | replicas 1, anything else                            | Pending | Queued            |
 
-A pod exists (checked in this order; `status_pod` applies them):
+A pod exists (checked in this order by `status_pod`, with `status_scheduling` for a pod on no
+node yet and `status_failures` for containers that cannot run):
 
 | situation                                         | status       | reason                   |
 |---------------------------------------------------|--------------|--------------------------|
@@ -45,25 +46,25 @@ A pod exists (checked in this order; `status_pod` applies them):
 | a container waits InvalidImageName                | Failed       | InvalidImageName         |
 | a container waits CreateContainerConfigError      | Failed       | ContainerConfigError     |
 | ... CreateContainerError/RunContainerError        | Failed       | ContainerStartFailed     |
-| CrashLoopBackOff after OOMKilled, or OOMKilled now | Failed      | OOMKilled                |
+| CrashLoopBackOff after OOMKilled; OOMKilled now   | Failed       | OOMKilled                |
 | CrashLoopBackOff                                  | Failed       | CrashLoopBackOff         |
 | Running and Ready                                 | Active       | Ready                    |
 | init containers not all done ("step 1 of 2")      | Initializing | InitContainers           |
 | main container running, not ready                 | Initializing | WaitingForReadiness      |
 | main container terminated, about to restart       | Initializing | Restarting               |
-| waiting, a Pulling event not yet followed by Pulled | Initializing | PullingImage           |
+| waiting, a Pulling event not yet followed by Pulled | Initializing | PullingImage         |
 | waiting otherwise (ContainerCreating, no status)  | Initializing | ContainerCreating        |
 
 Init containers are checked for the same failures as the main one ("setup step 'x'").
 
 Then, over what the pod shows:
 
-| situation                                              | status           | reason           |
-|--------------------------------------------------------|------------------|------------------|
-| StatefulSet being deleted, pod still there             | what the pod shows | Deleting       |
-| replicas 0, pod still there (stop in progress)         | what the pod shows | Stopping       |
-| replicas 1, pod has a deletionTimestamp                | Initializing     | Replacing        |
-| pod still there 2 minutes past its deletion deadline   | Failed           | StuckTerminating |
+| situation                                            | status             | reason           |
+|------------------------------------------------------|--------------------|------------------|
+| StatefulSet being deleted, pod still there           | what the pod shows | Deleting         |
+| replicas 0, pod still there (stop in progress)       | what the pod shows | Stopping         |
+| replicas 1, pod has a deletionTimestamp              | Initializing       | Replacing        |
+| pod still there 2 minutes past its deletion deadline | Failed             | StuckTerminating |
 
 Decisions where the house plan is silent:
 
@@ -91,6 +92,24 @@ Decisions where the house plan is silent:
 - An unbound home PVC is Pending (VolumeNotBound) while provisioning is only slow; a
   ProvisioningFailed event on the PVC that no later ProvisioningSucceeded answers makes it
   Failed, and is ignored once the pod is scheduled (the volume was made after all).
+- The node controller's NodeNotReady event on the pod, with Ready not True since, is read
+  as a lost node (Failed/NodeLost) without waiting for the pod's phase to turn Unknown, which
+  newer control planes no longer do.
+- A missing secret or config map (CreateContainerConfigError) is Failed although the kubelet
+  retries: nothing changes until someone creates it; the message says the workspace then
+  starts by itself.
+- A pod that reached phase Succeeded is Failed/Exited: a workspace is never meant to end.
+- `replicas` missing means 1 (the API server's default). An event with no time at all is kept
+  unless its uid says it belongs to another object.
+- `since` is when the current status began as far as the objects tell: the stop time, the
+  first quota refusal, the PodScheduled change, the first Pulling event, the container's
+  start, the Ready change, the first failure event. It is None when nothing tells.
+- `facts` carries the numbers behind a message for the table and the API: `quota` (name and,
+  per resource, requested/used/hard), `gpusRequested`, `nodes` and `blockers` (the scheduler's
+  per-node reasons), `exitCode`, `exitReason`, `restarts`, `memoryLimit`, `pullError`,
+  `missing`, `initDone`/`initTotal`, `stoppedBy`/`stopReason`, `podReason` (under a stop,
+  delete or replacement), `schedulerMessage`, `evictionMessage`. Quoted Kubernetes text is
+  trimmed and has anything that looks like a credential redacted.
 - Messages say how long a state has lasted (`now - since`); the caller recomputes the status
   when objects change, so between changes the durations in a message age.
 """
