@@ -108,7 +108,8 @@ Decisions where the house plan is silent:
   per resource, requested/used/hard), `gpusRequested`, `nodes` and `blockers` (the scheduler's
   per-node reasons), `exitCode`, `exitReason`, `restarts`, `memoryLimit`, `pullError`,
   `missing`, `initDone`/`initTotal`, `stoppedBy`/`stopReason`, `podReason` (under a stop,
-  delete or replacement), `schedulerMessage`, `evictionMessage`. Quoted Kubernetes text is
+  delete or replacement), `schedulerMessage`, `evictionMessage`, `nodeMessage`, `claim`,
+  `gates`, `lastProbe`, `createError`. Quoted Kubernetes text is
   trimmed and has anything that looks like a credential redacted.
 - Messages say how long a state has lasted (`now - since`); the caller recomputes the status
   when objects change, so between changes the durations in a message age.
