@@ -17,17 +17,21 @@ from tests.server_helpers import PROJECTS, Fetch, server_config
 
 
 @pytest.fixture
-def api(jp_fetch: Fetch) -> Fetch:
-    """jp_fetch rooted at the workspaces API: api("workspaces", "p", "n", method=...)."""
+def api(jp_fetch: Fetch, jp_serverapp: Any) -> Iterator[Fetch]:
+    """jp_fetch rooted at the workspaces API: api("workspaces", "p", "n", method=...).
+
+    On teardown the extension stops watching, before the test's simulator goes away.
+    """
 
     def fetch(*parts: str, **kwargs: Any) -> Awaitable[HTTPResponse]:
         return jp_fetch("workspaces", "api", *parts, **kwargs)
 
-    return fetch
+    yield fetch
+    jp_serverapp.web_app.settings["workspaces_backend"].close()
 
 
 @pytest.fixture
-def kube(sim: Any) -> Iterator[Any]:
+def kube_client(sim: Any) -> Iterator[Any]:
     """An official kubernetes ApiClient for the simulator, to set up and look at the cluster."""
     from kubernetes import config
 
@@ -37,11 +41,11 @@ def kube(sim: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def projects(kube: Any) -> tuple[str, ...]:
+def project_namespaces(kube_client: Any) -> tuple[str, ...]:
     """Create the project namespaces, with a GPU quota on the first."""
     from kubernetes import client
 
-    core = client.CoreV1Api(kube)
+    core = client.CoreV1Api(kube_client)
     for name in PROJECTS:
         core.create_namespace({"metadata": {"name": name}})
     core.create_namespaced_resource_quota(
@@ -52,20 +56,20 @@ def projects(kube: Any) -> tuple[str, ...]:
 
 
 @pytest.fixture
-def jp_server_config(sim: Any, projects: tuple[str, ...]) -> dict[str, Any]:
+def jp_server_config(sim: Any, project_namespaces: tuple[str, ...]) -> dict[str, Any]:
     return server_config(
         kubeconfig=str(sim.kubeconfig),
         url_template=sim.tools_url_template,
-        projects=list(projects),
+        projects=list(project_namespaces),
     )
 
 
 @pytest.fixture
-def other_users(sim: Any, projects: tuple[str, ...]) -> Iterator[Any]:
+def other_users(sim: Any, project_namespaces: tuple[str, ...]) -> Iterator[Any]:
     """A WorkspaceService on the same cluster, to act as users other than the test's."""
     from jupyter_workspaces.service import WorkspaceService
 
-    service = WorkspaceService.connect(kubeconfig=sim.kubeconfig, projects=projects)
+    service = WorkspaceService.connect(kubeconfig=sim.kubeconfig, projects=project_namespaces)
     assert service.wait_loaded(10)
     yield service
     service.close()

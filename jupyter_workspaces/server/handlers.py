@@ -254,9 +254,8 @@ class CsvHandler(WorkspacesApiHandler):
         found: list[Workspace] = await self.call(service.list, self.user_name, **self.filters())
         text = await IOLoop.current().run_in_executor(None, table.to_csv, found, columns)
         filename = table.csv_filename(datetime.now(timezone.utc).date())
-        self.set_header("Content-Type", "text/csv; charset=utf-8")
         self.set_header("Content-Disposition", f'attachment; filename="{filename}"')
-        self.finish(text.encode("utf-8"))
+        self.finish(text.encode("utf-8"), set_content_type="text/csv; charset=utf-8")
 
 
 class StatusHandler(WorkspacesApiHandler):
