@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import random
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -27,8 +29,10 @@ log = logging.getLogger(__name__)
 KubeDict = dict[str, Any]
 Guard = Callable[[KubeDict], None]
 
-# Attempts of a write that keeps meeting 409 Conflict before giving up.
-ATTEMPTS = 5
+# Attempts of a write that keeps meeting 409 Conflict before giving up, and the longest pause
+# between two (seconds; random below it, so that two racing writers drift apart).
+ATTEMPTS = 8
+RETRY_PAUSE = 0.05
 # (connect, read) timeout of one action request, in seconds.
 REQUEST_TIMEOUT = (5.0, 30.0)
 
@@ -197,6 +201,7 @@ class Actions:
                     replicas,
                     attempt,
                 )
+                time.sleep(random.uniform(0, RETRY_PAUSE * attempt))
                 continue
             log.info("%s: scaled to %d replicas", where, replicas)
             return updated, True

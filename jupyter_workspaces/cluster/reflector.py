@@ -172,6 +172,13 @@ class Reflector:
                 self._failed(exc, backoff)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, self._settings.backoff_max)
+            except Exception:
+                # A closed stream read on stop, or a bug: never let the cache freeze silently.
+                if self._stop.is_set():
+                    break
+                log.exception("%s: unexpected failure, retrying in %.1f s", self.where, backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, self._settings.backoff_max)
         log.debug("%s: reflector stopped", self.where)
 
     def _failed(self, exc: Exception, backoff: float) -> None:
