@@ -59,7 +59,7 @@ def test_pod_whose_node_selector_matches_no_node_is_unschedulable(
     )
 
     assert condition(pod, "PodScheduled")["message"] == (
-        "0/3 nodes are available: 3 node(s) didn't match node selector."
+        "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity."
     )
 
 

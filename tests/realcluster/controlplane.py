@@ -320,7 +320,13 @@ class ControlPlane:
         self.kubeconfig.chmod(0o600)
 
     def install_default_storage_class(self) -> None:
-        """Create the default StorageClass, provisioned by the controller-manager's host-path."""
+        """Create the default StorageClass, provisioned by the controller-manager's host-path.
+
+        Binding waits for the first consumer, as on most clusters today: the scheduler picks
+        the node, then the volume is provisioned. With immediate binding the scheduler would
+        first report "pod has unbound immediate PersistentVolumeClaims" for every new workspace
+        (the pod is created before its claim is provisioned).
+        """
         body = {
             "apiVersion": "storage.k8s.io/v1",
             "kind": "StorageClass",
@@ -330,7 +336,7 @@ class ControlPlane:
             },
             "provisioner": "kubernetes.io/host-path",
             "reclaimPolicy": "Delete",
-            "volumeBindingMode": "Immediate",
+            "volumeBindingMode": "WaitForFirstConsumer",
         }
         status, answer = self.request("POST", "/apis/storage.k8s.io/v1/storageclasses", body)
         if status not in (201, 409):

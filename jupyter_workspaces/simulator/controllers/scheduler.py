@@ -1,7 +1,7 @@
 """A scheduler that places pods on nodes by CPU, memory and GPU, as a client of the API.
 
 It filters nodes the way kube-scheduler 1.20 does (in its plugin order, each node failing on
-the first filter it does not pass: unschedulable, resources, node selector, taints), writes the
+the first filter it does not pass: unschedulable, taints, node selector, resources), writes the
 same `PodScheduled=False/Unschedulable` condition and `FailedScheduling` event with the same
 message ("0/3 nodes are available: 3 Insufficient nvidia.com/gpu."), binds through
 `pods/binding`, and tries unschedulable pods again when capacity frees up.
@@ -223,10 +223,27 @@ class Scheduler(Controller):
         return reasons, feasible
 
     def _node_reasons(self, pod: dict[str, Any], node: dict[str, Any]) -> list[str]:
-        """Why a node cannot take the pod, from the first filter it fails (none: it fits)."""
+        """Why a node cannot take the pod, from the first filter it fails (none: it fits).
+
+        The filters run in kube-scheduler's order (NodeUnschedulable, TaintToleration,
+        NodeAffinity, NodeResourcesFit) with its 1.20 wording, checked against a real one.
+        """
         unschedulable_taint = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
         if node["unschedulable"] and not _tolerates(pod["tolerations"], unschedulable_taint):
             return ["node(s) were unschedulable"]
+
+        for taint in node["taints"]:
+            if taint.get("effect") not in ("NoSchedule", "NoExecute"):
+                continue
+            if not _tolerates(pod["tolerations"], taint):
+                return [
+                    f"node(s) had taint {{{taint.get('key')}: {taint.get('value', '')}}}, "
+                    "that the pod didn't tolerate"
+                ]
+
+        selector = pod["node_selector"]
+        if any(node["labels"].get(k) != v for k, v in selector.items()):
+            return ["node(s) didn't match Pod's node affinity"]
 
         used = self._used.get(node["name"], Counter())
         allocatable = node["allocatable"]
@@ -237,20 +254,7 @@ class Scheduler(Controller):
             wanted = pod["requests"].get(name, 0.0)
             if wanted and used[name] + wanted > allocatable.get(name, 0.0) + 1e-9:
                 insufficient.append(f"Insufficient {name}")
-        if insufficient:
-            return insufficient
-
-        selector = pod["node_selector"]
-        if any(node["labels"].get(k) != v for k, v in selector.items()):
-            return ["node(s) didn't match node selector"]
-
-        for taint in node["taints"]:
-            if not _tolerates(pod["tolerations"], taint):
-                return [
-                    f"node(s) had taint {{{taint.get('key')}: {taint.get('value', '')}}}, "
-                    "that the pod didn't tolerate"
-                ]
-        return []
+        return insufficient
 
     def _best(self, nodes: list[dict[str, Any]], pod: dict[str, Any]) -> dict[str, Any]:
         """The least allocated node (most free CPU and memory share); ties go by name."""
