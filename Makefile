@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install lint test test-python demo clean
+.PHONY: install lint test test-python test-real realcluster-binaries demo clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,9 +21,19 @@ lint: install
 	$(BIN)/mypy
 
 test-python: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not realcluster"
 
-test: lint test-python
+# The same contract tests and workspace flows against a real control plane (kube-apiserver,
+# controller-manager and scheduler 1.20.2 built offline from Debian's source package, driven by
+# the simulator's kubelets). The build takes minutes once per machine; its binaries are cached in
+# ~/.cache/jupyter-workspaces (see scripts/realcluster/build.sh).
+realcluster-binaries:
+	bash scripts/realcluster/build.sh
+
+test-real: install realcluster-binaries
+	$(BIN)/python -m pytest -m realcluster
+
+test: lint test-python test-real
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
