@@ -223,7 +223,9 @@ class WorkspaceCache:
         stale_since = min(stale) if stale else None
         error = next((r.last_error for r in self.reflectors if r.last_error), None)
         loaded = self._ready.is_set()
-        as_of = stale_since if stale_since else (self._clock() if loaded else None)
+        as_of = None
+        if loaded:
+            as_of = stale_since or self._clock()
         return Freshness(loaded=loaded, as_of=as_of, stale_since=stale_since, error=error)
 
     # Reads: no request to the API, ever.
