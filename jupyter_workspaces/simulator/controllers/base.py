@@ -251,6 +251,10 @@ class WorkQueue:
                     self._cond.wait()
             return None
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         with self._cond:
             self._closed = True
@@ -287,6 +291,11 @@ class Controller:
         raise NotImplementedError
 
     def _work(self) -> None:
+        # Acting on a half-loaded cache would, say, create a pod that exists but is not yet seen.
+        for informer in self.informers:
+            while not informer.synced.wait(0.5):
+                if self.queue.closed:
+                    return
         while (key := self.queue.get()) is not None:
             try:
                 self.reconcile(key)
