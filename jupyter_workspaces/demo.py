@@ -89,9 +89,8 @@ def wait_until_ready(url: str, token: str, process: subprocess.Popen[bytes]) -> 
         try:
             with urllib.request.urlopen(request, timeout=2):
                 return True
-        except urllib.error.HTTPError:
-            return True  # the server and the extension answer, even if with an error
         except (urllib.error.URLError, ConnectionError, TimeoutError):
+            # Not up yet, or up without the extension loaded yet (404): ask again.
             time.sleep(0.5)
     return False
 
@@ -115,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             **os.environ,
             "JUPYTER_RUNTIME_DIR": str(folder / "runtime"),
             "JUPYTER_CONFIG_DIR": str(folder / "config"),
+            # In the environment rather than on the command line, where `ps` would show it.
+            "JUPYTER_TOKEN": token,
         }
         data = link_labextension(folder / "data")
         if data is not None:
@@ -129,19 +130,21 @@ def main(argv: list[str] | None = None) -> int:
             "--ip=127.0.0.1",
             f"--port={port}",
             "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={token}",
             f"--config={config}",
             f"--LabApp.workspaces_dir={folder / 'lab-workspaces'}",
         ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            command.append("--allow-root")  # containers and CI machines often run as root
         if root.is_dir():
             command.append(f"--ServerApp.root_dir={root}")
         log.info("starting JupyterLab with the simulated demo cluster, as user %r", user)
         process = subprocess.Popen(command, env=env)
+        # `kill` (SIGTERM) stops the demo like Ctrl-C does, never leaving JupyterLab behind.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             if not wait_until_ready(url, token, process):
                 log.error("JupyterLab did not answer on %s; see its output above", url)
-                process.terminate()
-                return 1
+                return stop(process) or 1
             sys.stdout.write(
                 f"\n  jupyter-workspaces demo is ready. Open:\n\n    {url}lab?token={token}\n\n"
                 f"  You are {user!r}, a researcher on the simulated cluster. Ctrl-C stops it.\n\n"
@@ -150,13 +153,22 @@ def main(argv: list[str] | None = None) -> int:
             return process.wait()
         except KeyboardInterrupt:
             log.info("stopping JupyterLab and the simulated cluster")
-            process.send_signal(signal.SIGINT)
-            process.send_signal(signal.SIGINT)  # JupyterLab asks to confirm the first one
-            try:
-                return process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                return 1
+            return stop(process)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def stop(process: subprocess.Popen[bytes]) -> int:
+    """Ask JupyterLab to shut down (SIGTERM: no confirmation prompt); kill it if it hangs."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        return process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
 
 
 if __name__ == "__main__":
