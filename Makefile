@@ -35,5 +35,14 @@ test-real: install realcluster-binaries
 
 test: lint test-python test-real
 
+# The newcomer's first experience: JupyterLab on 127.0.0.1 with the extension on the embedded
+# simulator's demo scenario; prints the URL (with a fresh token) to open. DEMO_PORT=N picks a port.
+$(VENV)/.demo-installed: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e '.[test,demo]'
+	touch $@
+
+demo: $(VENV)/.demo-installed
+	$(BIN)/python -m jupyter_workspaces.demo
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
