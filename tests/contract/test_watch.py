@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from kubernetes import client, watch
 
 from tests.contract.conftest import statefulset
+
+
+def _each(stream: Any) -> Iterator[tuple[str, Any]]:
+    for event in stream:
+        if event["type"] != "BOOKMARK":
+            yield event["type"], event["object"]
 
 
 def _collect(stream: Any, count: int, deadline: float = 10.0) -> list[tuple[str, Any]]:
@@ -38,13 +45,20 @@ def test_watch_from_a_list_version_replays_changes_in_order(
         resource_version=listed.metadata.resource_version,
         timeout_seconds=5,
     )
-    events = _collect(stream, 3)
+    events = []
+    for kind, obj in _each(stream):
+        events.append((kind, obj))
+        if kind == "DELETED":
+            break
     watcher.stop()
 
-    assert [kind for kind, _ in events] == ["ADDED", "MODIFIED", "DELETED"]
-    assert events[1][1].spec.replicas == 0
+    # A real cluster's controller may add MODIFIED events of its own between ours.
+    kinds = [kind for kind, _ in events]
+    assert kinds[0] == "ADDED" and kinds[-1] == "DELETED"
+    assert set(kinds[1:-1]) == {"MODIFIED"}
+    assert any(obj.spec.replicas == 0 for kind, obj in events if kind == "MODIFIED")
     versions = [int(obj.metadata.resource_version) for _, obj in events]
-    assert versions == sorted(versions) and len(set(versions)) == 3
+    assert versions == sorted(versions) and len(set(versions)) == len(versions)
 
 
 def test_objects_entering_and_leaving_a_label_selector_are_added_and_deleted(
@@ -67,7 +81,9 @@ def test_objects_entering_and_leaving_a_label_selector_are_added_and_deleted(
     watcher.stop()
 
     assert [kind for kind, _ in events] == ["DELETED", "ADDED"]
-    assert events[0][1].metadata.labels["tier"] == "cpu"
+    # The object leaving the selection is shown as it was when it last matched.
+    assert events[0][1].metadata.labels["tier"] == "gpu"
+    assert events[1][1].metadata.labels["tier"] == "gpu"
 
 
 def test_watch_without_a_version_starts_with_every_current_object(
@@ -107,9 +123,11 @@ def test_live_changes_reach_an_open_watch(apps: client.AppsV1Api, namespace: str
     assert [(kind, obj.metadata.name) for kind, obj in events] == [("ADDED", "late")]
 
 
-def test_bookmark_arrives_before_a_timed_out_watch_ends(
+def test_watch_with_bookmarks_ends_at_its_timeout_and_bookmarks_carry_a_version(
     apps: client.AppsV1Api, namespace: str
 ) -> None:
+    # Bookmarks are never guaranteed (a real 1.20 server often sends none in a short watch);
+    # the simulator's own tests check that it sends them.
     listed = apps.list_namespaced_stateful_set(namespace)
     watcher = watch.Watch()
     started = time.monotonic()
@@ -125,8 +143,8 @@ def test_bookmark_arrives_before_a_timed_out_watch_ends(
     )
     elapsed = time.monotonic() - started
 
-    bookmarks = [event for event in events if event["type"] == "BOOKMARK"]
-    assert bookmarks, f"no BOOKMARK in {events}"
-    version = bookmarks[-1]["raw_object"]["metadata"]["resourceVersion"]
-    assert int(version) >= int(listed.metadata.resource_version)
-    assert 2 <= elapsed < 8
+    assert 2.5 <= elapsed < 8
+    for event in events:
+        assert event["type"] == "BOOKMARK"
+        version = event["raw_object"]["metadata"]["resourceVersion"]
+        assert int(version) >= int(listed.metadata.resource_version)

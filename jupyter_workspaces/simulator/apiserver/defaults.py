@@ -43,6 +43,7 @@ def pod_spec(spec: dict[str, Any]) -> None:
     spec.setdefault("dnsPolicy", "ClusterFirst")
     spec.setdefault("securityContext", {})
     spec.setdefault("schedulerName", "default-scheduler")
+    spec.setdefault("enableServiceLinks", True)
     for container in (spec.get("initContainers") or []) + (spec.get("containers") or []):
         if isinstance(container, dict):
             _container(container)
@@ -61,9 +62,24 @@ def qos_class(spec: dict[str, Any]) -> str:
     return "Guaranteed" if guaranteed else "Burstable"
 
 
+_DEFAULT_TOLERATIONS = [
+    {"key": f"node.kubernetes.io/{taint}", "operator": "Exists", "effect": "NoExecute",
+     "tolerationSeconds": 300}
+    for taint in ("not-ready", "unreachable")
+]  # fmt: skip
+
+
 def _pod(obj: Obj, creating: bool) -> None:
     spec = obj.setdefault("spec", {})
     pod_spec(spec)
+    if creating:
+        # Admission plugins of a real server add these to every new pod.
+        tolerations = spec.setdefault("tolerations", [])
+        for toleration in _DEFAULT_TOLERATIONS:
+            if not any(t.get("key") == toleration["key"] for t in tolerations):
+                tolerations.append(dict(toleration))
+        spec.setdefault("priority", 0)
+        spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
     if creating:
         obj["status"] = {"phase": "Pending", "qosClass": qos_class(spec)}
 
@@ -106,10 +122,17 @@ def _service(obj: Obj, creating: bool) -> None:
         obj["status"] = {"loadBalancer": {}}
 
 
+CLAIM_PROTECTION = "kubernetes.io/pvc-protection"
+
+
 def _claim(obj: Obj, creating: bool) -> None:
     obj.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
     if creating:
         obj["status"] = {"phase": "Pending"}
+        # Added by a real server's admission: the claim outlives the pods that use it.
+        finalizers = obj["metadata"].setdefault("finalizers", [])
+        if CLAIM_PROTECTION not in finalizers:
+            finalizers.append(CLAIM_PROTECTION)
 
 
 def _namespace(obj: Obj, creating: bool) -> None:

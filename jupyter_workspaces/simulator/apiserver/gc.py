@@ -13,6 +13,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from jupyter_workspaces.simulator.apiserver.defaults import CLAIM_PROTECTION
 from jupyter_workspaces.simulator.apiserver.failures import bad_request, conflict
 from jupyter_workspaces.simulator.apiserver.resources import CATALOGUE, Obj, Resource
 from jupyter_workspaces.simulator.apiserver.tables import Change
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 ORPHAN = "orphan"
 FOREGROUND = "foregroundDeletion"
 POLICIES = ("Background", "Foreground", "Orphan")
+_TERMINAL = ("Succeeded", "Failed")
 
 
 class Collector:
@@ -66,22 +68,32 @@ class Collector:
             meta.setdefault("deletionGracePeriodSeconds", 0)
             meta["finalizers"] = finalizers
             self.store.tables.write(resource, obj, "MODIFIED")
-        obj = self._run_system_finalizers(resource, obj)
-        present = self.store.find(resource, meta["name"], meta.get("namespace")) is not None
-        return obj, present
+        # The answer shows the object waiting for its finalizers, even if the simulated
+        # controllers finish them right away.
+        self._run_system_finalizers(resource, obj)
+        return obj, True
 
     def _check_preconditions(
         self, resource: Resource, meta: dict[str, str], preconditions: dict[str, str]
     ) -> None:
-        for key, field in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
+        checks = (
+            ("uid", "UID", "deleted and then recreated"),
+            ("resourceVersion", "ResourceVersion", "modified"),
+        )
+        for key, field, what in checks:
             wanted = preconditions.get(key)
             if wanted and wanted != meta.get(key):
-                raise conflict(
+                error = conflict(
                     resource,
                     meta["name"],
-                    f"Precondition failed: {field} in precondition: {wanted}, {field} in "
-                    f"object meta: {meta.get(key)}",
+                    f"the {field} in the precondition ({wanted}) does not match the {field} in "
+                    f"record ({meta.get(key)}). The object might have been {what}",
                 )
+                # A real server names the kind here, not the resource.
+                error.message = error.message.replace(resource.qualified, resource.qualified_kind)
+                assert error.details is not None
+                error.details["kind"] = resource.kind
+                raise error
 
     def _graceful(self, pod: Obj, grace: int | None) -> bool:
         """Start or shorten a pod's graceful deletion; True while it must wait for its node."""
@@ -125,6 +137,8 @@ class Collector:
                     self.delete(self.store.resource(plural), found, "Foreground", None, {})
             if not self.store.tables.dependents.get(uid):
                 done.add(FOREGROUND)
+        if CLAIM_PROTECTION in finalizers and not self._claim_in_use(obj):
+            done.add(CLAIM_PROTECTION)
         if not done:
             return obj
         current = self.store.find(resource, meta["name"], meta.get("namespace"))
@@ -141,11 +155,29 @@ class Collector:
             self.store.tables.remove(resource, current)
         return current
 
+    def _claim_in_use(self, claim: Obj) -> bool:
+        namespace, name = claim["metadata"].get("namespace", ""), claim["metadata"]["name"]
+        for pod in self.store.list("pods", namespace):
+            if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+                continue
+            for volume in (pod.get("spec") or {}).get("volumes") or []:
+                if (volume.get("persistentVolumeClaim") or {}).get("claimName") == name:
+                    return True
+        return False
+
+    def _release_claims(self, pod: Obj) -> None:
+        """A pod is gone: claims it held that wait to be deleted may go now."""
+        namespace = pod["metadata"].get("namespace", "")
+        for volume in (pod.get("spec") or {}).get("volumes") or []:
+            claim_name = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+            claim = self.store.find("persistentvolumeclaims", claim_name or "", namespace)
+            if claim is not None and claim["metadata"].get("deletionTimestamp"):
+                self._run_system_finalizers(self.store.resource("persistentvolumeclaims"), claim)
+
     def _terminate_namespace(self, namespace: Obj) -> Obj:
         name = namespace["metadata"]["name"]
         if namespace.get("status", {}).get("phase") != "Terminating":
             namespace["metadata"]["deletionTimestamp"] = self.store.now()
-            namespace["metadata"]["deletionGracePeriodSeconds"] = 0
             namespace["status"] = {"phase": "Terminating"}
             self.store.tables.write(CATALOGUE.by_plural["namespaces"], namespace, "MODIFIED")
             log.info("namespace %s: terminating, deleting its contents", name)
@@ -173,10 +205,14 @@ class Collector:
     def on_change(self, resource: Resource, change: Change) -> None:
         """After an object is gone: collect its dependents, finish owners and namespaces."""
         if change.type != "DELETED":
+            if resource.plural == "pods" and change.new.fields["status.phase"] in _TERMINAL:
+                self._release_claims(change.new.load())
             return
         obj = change.new.load()
         meta = obj["metadata"]
         self._collect_dependents(meta["uid"])
+        if resource.plural == "pods":
+            self._release_claims(obj)
         for ref in meta.get("ownerReferences") or []:
             self._finish_foreground_owner(ref, meta.get("namespace", ""))
         if resource.namespaced:

@@ -243,7 +243,8 @@ class ResourceHandler(BaseHandler):
         if route.subresource is not None:
             raise method_not_allowed("DELETE", self._resource_name())
         obj, present = store.delete(route.resource, route.name, route.namespace, **options)
-        if present or route.resource.returns_deleted_object:
+        resource = route.resource
+        if not resource.delete_answers_status and (present or resource.returns_deleted_object):
             self.answer(obj)
             return
         details: dict[str, Any] = {"name": route.name}

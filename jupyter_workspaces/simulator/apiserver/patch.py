@@ -65,7 +65,10 @@ def _json_patch(current: Obj, body: Any) -> Obj:
     except jsonpatch.InvalidJsonPatch as error:
         raise bad_request(str(error)) from error
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as error:
-        raise ApiError(422, "Invalid", str(error)) from error
+        # A real server does not say which operation failed.
+        raise ApiError(
+            422, "Invalid", "the server rejected our request due to an error in our request", {}
+        ) from error
     return patched
 
 
@@ -137,8 +140,9 @@ def _merge_list(field: str, current: Any, patch: list[Any]) -> list[Any]:
             if not (isinstance(item, dict) and item.get(_DIRECTIVE) == "replace")
         ]
     if field in MERGE_SETS:
-        merged = list(current)
-        merged.extend(item for item in patch if item not in merged)
+        # The patch's values come first, then the ones it did not mention, as on a real server.
+        merged = list(dict.fromkeys(patch))
+        merged.extend(item for item in current if item not in merged)
         return merged
     key = _list_key(field, patch + current)
     if key is None:

@@ -31,6 +31,8 @@ class Resource:
     has_status: bool = True
     # A DELETE answers with the object (pods) rather than a Status of success.
     returns_deleted_object: bool = False
+    # A DELETE always answers with a Status, even while finalizers hold the object (services).
+    delete_answers_status: bool = False
 
     @property
     def api_version(self) -> str:
@@ -153,7 +155,8 @@ CATALOGUE = Catalogue(
         Resource("", "v1", "pods", "pod", "Pod", True, ("status", "binding"), ("po",),
                  _POD_FIELDS, core_field_wording=True, returns_deleted_object=True),
         Resource("", "v1", "bindings", "binding", "Binding", True, has_status=False),
-        Resource("", "v1", "services", "service", "Service", True, ("status",), ("svc",)),
+        Resource("", "v1", "services", "service", "Service", True, ("status",), ("svc",),
+                 delete_answers_status=True),
         Resource("", "v1", "persistentvolumeclaims", "persistentvolumeclaim",
                  "PersistentVolumeClaim", True, ("status",), ("pvc",)),
         Resource("", "v1", "events", "event", "Event", True, (), ("ev",), _EVENT_FIELDS,

@@ -292,12 +292,21 @@ class Store:
         if entry is None:
             raise not_found(ns_resource, namespace)
         if entry.fields.get("status.phase") == "Terminating":
-            raise forbidden(
+            error = forbidden(
                 resource,
                 meta.get("name", ""),
                 f"unable to create new content in namespace {namespace} because it is being "
                 "terminated",
             )
+            assert error.details is not None
+            error.details["causes"] = [
+                {
+                    "reason": "NamespaceTerminating",
+                    "message": f"namespace {namespace} is being terminated",
+                    "field": "metadata.namespace",
+                }
+            ]
+            raise error
         return str(namespace)
 
     def raise_unless_namespace(self, namespace: str) -> None:
@@ -315,7 +324,7 @@ def _decode_continue(token: str) -> tuple[int, tuple[str, str]]:
         data = json.loads(base64.urlsafe_b64decode(token.encode()))
         return int(data["rv"]), (str(data["start"][0]), str(data["start"][1]))
     except (ValueError, KeyError, IndexError, TypeError, binascii.Error) as error:
-        raise bad_request(f"continue key is not valid: {token!r} ({error})") from error
+        raise bad_request(f"invalid continue token: continue key is not valid: {error}") from error
 
 
 def check_continue(store: Store, token: str) -> None:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_workspaces.simulator.apiserver import patch as patching
 from jupyter_workspaces.simulator.apiserver.failures import FieldError, conflict, invalid
-from jupyter_workspaces.simulator.apiserver.resources import CATALOGUE, Obj
+from jupyter_workspaces.simulator.apiserver.resources import CATALOGUE, Obj, Resource
 from jupyter_workspaces.simulator.apiserver.selectors import format_selector, selector_from_spec
 
 if TYPE_CHECKING:
@@ -14,10 +14,13 @@ if TYPE_CHECKING:
 
 STATEFULSETS = CATALOGUE.by_plural["statefulsets"]
 PODS = CATALOGUE.by_plural["pods"]
+# How errors about a pod's binding name the resource: `pods/binding`.
+POD_BINDING = Resource("", "v1", "pods/binding", "binding", "Binding", True)
 
 
 def scale_of(statefulset: Obj) -> Obj:
     meta = statefulset["metadata"]
+    replicas = statefulset["spec"].get("replicas", 1)
     selector = selector_from_spec((statefulset.get("spec") or {}).get("selector"))
     return {
         "kind": "Scale",
@@ -27,7 +30,8 @@ def scale_of(statefulset: Obj) -> Obj:
             for key in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
             if key in meta
         },
-        "spec": {"replicas": statefulset["spec"].get("replicas", 1)},
+        # autoscaling/v1 leaves out a zero replica count.
+        "spec": {"replicas": replicas} if replicas else {},
         "status": {
             "replicas": (statefulset.get("status") or {}).get("replicas", 0),
             "selector": format_selector(selector),
@@ -83,9 +87,7 @@ def bind(store: Store, name: str, namespace: str, binding: Obj) -> Obj:
         assigned = (pod.get("spec") or {}).get("nodeName")
         if assigned:
             raise conflict(
-                CATALOGUE.by_plural["bindings"].__class__(
-                    "", "v1", "pods/binding", "binding", "Binding", True
-                ),
+                POD_BINDING,
                 name,
                 f'pod {name} is already assigned to node "{assigned}"',
             )

@@ -89,17 +89,21 @@ class Watcher:
     def offer(self, change: Change) -> None:
         """Queue the event this change means for this watch, if any."""
         now, before = self._matches(change.new), self._matches(change.old)
-        kind = change.type
+        kind, raw = change.type, change.new.raw
         if kind == "MODIFIED":
             if now and not before:
                 kind = "ADDED"
-            elif before and not now:
+            elif before and not now and change.old is not None:
+                # Leaving the selection: the old content, at the new version, as a real server.
                 kind = "DELETED"
+                old = change.old.load()
+                old["metadata"]["resourceVersion"] = str(change.rv)
+                raw = dump(old)
             elif not now:
                 return
         elif (kind == "ADDED" and not now) or (kind == "DELETED" and not (now or before)):
             return
-        self.lines.append(b'{"type":"' + kind.encode() + b'","object":' + change.new.raw + b"}\n")
+        self.lines.append(b'{"type":"' + kind.encode() + b'","object":' + raw + b"}\n")
         self._wake()
 
     def close(self) -> None:
