@@ -13,6 +13,7 @@ API server like any other.
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import threading
 import time
@@ -101,7 +102,10 @@ class SimulatedCluster:
         """Start the API server, write the kubeconfig, start the controllers and the scenario."""
         started = time.monotonic()
         self.api.start()
-        self.api.write_kubeconfig(self.kubeconfig)
+        # Written aside, then renamed: whoever waits for the file never reads half of it.
+        partial = self.kubeconfig.with_name(f".{self.kubeconfig.name}.partial")
+        self.api.write_kubeconfig(partial)
+        os.replace(partial, self.kubeconfig)
         self._client = self.api_client()
         for node in self.scenario.nodes:
             self.add_node(node, start_kubelet=False)

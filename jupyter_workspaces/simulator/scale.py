@@ -20,7 +20,7 @@ from jupyter_workspaces.simulator.controllers.statefulset import (
     claims_for,
     desired_status,
     pod_for,
-    pod_summary,
+    revision_hash,
 )
 from jupyter_workspaces.simulator.scenarios import (
     SCIPY,
@@ -83,9 +83,12 @@ def _seed(store: Any, count: int, nodes: tuple[NodeSpec, ...]) -> int:
             sts, service = workspace(
                 spec, replicas=1 if runs else 0, annotations={} if runs else stopped_at
             )
-            sts = store.create(sts, admit=False)
             pod_name = c.pod_name(spec.name)
-            pod = None
+            revision = revision_hash(sts)
+            summary = {"ready": True, "deleting": False, "revision": revision} if runs else None
+            sts["status"] = desired_status({**sts, "revision": revision}, summary)
+            sts = store.create(sts, admit=False, keep_status=True)
+            sts["revision"] = revision
             for claim in claims_for(sts, pod_name):
                 claim["spec"]["volumeName"] = f"pvc-{spec.project}-{spec.name}"
                 claim["status"] = {"phase": "Bound", "capacity": {"storage": spec.volume_size}}
@@ -94,12 +97,9 @@ def _seed(store: Any, count: int, nodes: tuple[NodeSpec, ...]) -> int:
             written += 3
             if runs:
                 node = nodes[i % len(nodes)].name
-                pod = store.create(
-                    _running_pod(sts, pod_name, node, started), admit=False, keep_status=True
-                )
+                pod = _running_pod(sts, pod_name, node, started)
+                store.create(pod, admit=False, keep_status=True)
                 written += 1
-            sts["status"] = desired_status(sts, pod_summary(pod) if pod else None)
-            store.update(sts, subresource="status")
     return int(written)
 
 

@@ -29,6 +29,8 @@ Obj = dict[str, Any]
 ChangeHandler = Callable[[str, Any, Any], None]
 
 MERGE_PATCH = "application/merge-patch+json"
+# Objects per page when an informer lists.
+_PAGE = 500
 
 
 def now_utc() -> datetime:
@@ -154,8 +156,17 @@ class Informer:
         self._stopping.wait(seconds * (0.5 + random.random()))
 
     def _relist(self) -> str:
-        body = call(self._list, **self._kwargs)
-        fresh = {key_of(obj): self._transform(obj) for obj in body.get("items") or []}
+        # In pages: one 10,000-object answer would cost a peak of memory never given back.
+        fresh: dict[str, Any] = {}
+        token: str | None = None
+        while True:
+            page = call(self._list, limit=_PAGE, _continue=token, **self._kwargs)
+            for obj in page.get("items") or []:
+                fresh[key_of(obj)] = self._transform(obj)
+            meta = page.get("metadata") or {}
+            token = meta.get("continue")
+            if not token:
+                break
         old = self.items
         self.items = fresh
         for key, value in fresh.items():
@@ -164,7 +175,7 @@ class Informer:
         for key in set(old) - set(fresh):
             self._on_change(key, old[key], None)
         self.synced.set()
-        return str((body.get("metadata") or {}).get("resourceVersion") or "")
+        return str(meta.get("resourceVersion") or "")
 
     def _watch(self, version: str) -> str | None:
         """Follow the watch stream; return the version to resume from (None: re-list)."""

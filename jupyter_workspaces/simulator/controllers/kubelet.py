@@ -42,6 +42,27 @@ STOP_SECONDS = 1.0
 _NODE_KEY = "\x00node"
 
 
+def _pod_view(pod: Obj) -> Obj:
+    """What the kubelet keeps of a pod: what it runs, names in events, and its status."""
+    meta = pod.get("metadata") or {}
+    spec = pod.get("spec") or {}
+    kept_meta = ("name", "namespace", "uid", "resourceVersion", "deletionTimestamp", "annotations")
+    kept_container = ("name", "image", "imagePullPolicy", "readinessProbe")
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {k: meta[k] for k in kept_meta if k in meta},
+        "spec": {
+            "containers": [
+                {k: c[k] for k in kept_container if k in c} for c in spec.get("containers") or []
+            ],
+            "restartPolicy": spec.get("restartPolicy"),
+            "terminationGracePeriodSeconds": spec.get("terminationGracePeriodSeconds", 30),
+        },
+        "status": pod.get("status") or {},
+    }
+
+
 class PodRun:
     """What the kubelet knows of one pod it runs."""
 
@@ -132,6 +153,7 @@ class Kubelet(Controller):
             f"pods-on-{node_name}",
             self._core.list_pod_for_all_namespaces,
             lambda key, old, new: self.queue.add(key),
+            transform=_pod_view,
             field_selector=f"spec.nodeName={node_name}",
         )
         self.informers = [self.pods]

@@ -9,7 +9,6 @@ so a quota that frees up is noticed) and keeps the status counts up to date.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import logging
@@ -76,7 +75,7 @@ def claims_for(sts: Obj, pod_name: str) -> list[Obj]:
     selector = (spec.get("selector") or {}).get("matchLabels") or {}
     claims = []
     for template in spec.get("volumeClaimTemplates") or []:
-        claim = copy.deepcopy(template)
+        claim = json.loads(json.dumps(template))
         meta = claim.setdefault("metadata", {})
         meta["name"] = f"{meta.get('name')}-{pod_name}"
         meta["namespace"] = sts["metadata"]["namespace"]
@@ -91,7 +90,7 @@ def pod_for(sts: Obj, pod_name: str) -> Obj:
     """The pod the controller creates for ordinal `pod_name` of a StatefulSet."""
     meta = sts["metadata"]
     spec = sts.get("spec") or {}
-    template = copy.deepcopy(spec.get("template") or {})
+    template = json.loads(json.dumps(spec.get("template") or {}))
     template_meta = template.get("metadata") or {}
     pod_spec = template.get("spec") or {}
     pod_spec["hostname"] = pod_name
@@ -115,7 +114,7 @@ def pod_for(sts: Obj, pod_name: str) -> Obj:
         )
     pod_spec["volumes"] = volumes
     labels = dict(template_meta.get("labels") or {})
-    labels[REVISION_LABEL] = revision_hash(sts)
+    labels[REVISION_LABEL] = sts.get("revision") or revision_hash(sts)
     labels[POD_NAME_LABEL] = pod_name
     return {
         "apiVersion": "v1",
@@ -140,9 +139,24 @@ def pod_for(sts: Obj, pod_name: str) -> Obj:
     }
 
 
+def set_summary(sts: Obj) -> Obj:
+    """What the controller keeps of a StatefulSet: enough to reconcile and name it in events.
+    The pod template is read afresh when a pod is to be made."""
+    meta = sts.get("metadata") or {}
+    kept = ("name", "namespace", "uid", "generation", "resourceVersion", "deletionTimestamp")
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {k: meta[k] for k in kept if k in meta},
+        "spec": {"replicas": (sts.get("spec") or {}).get("replicas", 1)},
+        "status": sts.get("status") or {},
+        "revision": revision_hash(sts),
+    }
+
+
 def desired_status(sts: Obj, pod: dict[str, Any] | None) -> dict[str, Any]:
     """The status the controller writes, given its summary of the set's pod (or None)."""
-    revision = revision_hash(sts)
+    revision = sts.get("revision") or revision_hash(sts)
     exists = pod is not None
     ready = bool(pod and pod["ready"] and not pod["deleting"])
     current = bool(pod and pod.get("revision") == revision)
@@ -171,7 +185,10 @@ class StatefulSetController(Controller):
         self._events = EventRecorder(api, "statefulset-controller")
         self._backoff: dict[str, float] = {}
         self.sets = Informer(
-            "statefulsets", self._apps.list_stateful_set_for_all_namespaces, self._set_changed
+            "statefulsets",
+            self._apps.list_stateful_set_for_all_namespaces,
+            self._set_changed,
+            transform=set_summary,
         )
         self.pods = Informer(
             "pods",
@@ -213,11 +230,12 @@ class StatefulSetController(Controller):
     def _create_pod(self, sts: Obj, pod_name: str) -> dict[str, Any] | None:
         namespace = sts["metadata"]["namespace"]
         key = key_of(sts)
-        if not self._still_there(sts):
+        live = self._live(sts)
+        if live is None:
             return None
         try:
-            self._ensure_claims(sts, pod_name)
-            created = call(self._core.create_namespaced_pod, namespace, pod_for(sts, pod_name))
+            self._ensure_claims(live, pod_name)
+            created = call(self._core.create_namespaced_pod, namespace, pod_for(live, pod_name))
         except ApiException as exc:
             if exc.status == 409 and status_reason(exc) == "AlreadyExists":
                 return None  # our cache is behind: the watch will bring the pod
@@ -244,18 +262,20 @@ class StatefulSetController(Controller):
         log.info("%s: created pod %s", key, pod_name)
         return pod_summary(created)
 
-    def _still_there(self, sts: Obj) -> bool:
-        """Whether the set still exists: our cache may not have seen its deletion yet, and a
-        pod created for a deleted set would be an orphan."""
+    def _live(self, sts: Obj) -> Obj | None:
+        """The set as the API has it now, None if it is gone or going: our cache may not have
+        seen a deletion yet, and a pod created for a deleted set would be an orphan."""
         meta = sts["metadata"]
         try:
             live = call(self._apps.read_namespaced_stateful_set, meta["name"], meta["namespace"])
         except ApiException as exc:
             if exc.status == 404:
-                return False
+                return None
             raise
         live_meta = live.get("metadata") or {}
-        return live_meta.get("uid") == meta.get("uid") and not live_meta.get("deletionTimestamp")
+        if live_meta.get("uid") != meta.get("uid") or live_meta.get("deletionTimestamp"):
+            return None
+        return live
 
     def _ensure_claims(self, sts: Obj, pod_name: str) -> None:
         namespace = sts["metadata"]["namespace"]
