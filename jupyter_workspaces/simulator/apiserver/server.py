@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import os
 import secrets
@@ -21,12 +22,17 @@ from jupyter_workspaces.simulator.apiserver.faults import Faults, RequestCounter
 from jupyter_workspaces.simulator.apiserver.handlers import make_app
 from jupyter_workspaces.simulator.apiserver.http import ServerState
 from jupyter_workspaces.simulator.apiserver.store import Store
+from jupyter_workspaces.simulator.apiserver.tls import Certificate, self_signed
 
 log = logging.getLogger(__name__)
 
 
 class ApiServer:
-    """A Kubernetes API server on 127.0.0.1 over plain HTTP, with a bearer token.
+    """A Kubernetes API server on 127.0.0.1 with a bearer token, over plain HTTP or HTTPS.
+
+    Plain HTTP (the default) suits the official Python client and is fastest; `tls=True`
+    serves HTTPS with a fresh self-signed certificate (in the kubeconfig), which kubectl needs
+    because it sends no token over plain HTTP.
 
     `start()` returns once it accepts connections; `write_kubeconfig(path)` gives clients a
     kubeconfig for it. `store` holds the objects (seed it directly for speed), `faults`
@@ -42,8 +48,11 @@ class ApiServer:
         history_size: int = 2000,
         bookmark_interval: float = 5.0,
         clock: Callable[[], float] | None = None,
+        tls: bool = False,
     ) -> None:
         self.host = host
+        self.tls = tls
+        self._certificate: Certificate | None = None
         self.port = port
         self.token = token or secrets.token_urlsafe(24)
         self.store = Store(clock=clock or time.time, history_size=history_size)
@@ -67,12 +76,15 @@ class ApiServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     def start(self) -> None:
         """Serve on a background thread; returns once the port accepts connections."""
         if self._thread is not None:
             raise RuntimeError(f"the API server at {self.url} is already running")
+        if self.tls and self._certificate is None:
+            self._certificate = self_signed()
         sockets = tornado.netutil.bind_sockets(self.port, self.host, family=socket.AF_INET)
         self.port = sockets[0].getsockname()[1]
         self._state.address = f"{self.host}:{self.port}"
@@ -91,7 +103,7 @@ class ApiServer:
 
         async def serve() -> None:
             self._stopped = asyncio.Event()
-            self._server = tornado.httpserver.HTTPServer(make_app(self._state), xheaders=False)
+            self._server = self._http_server()
             self._server.add_sockets(sockets)
             ready.set()
             await self._stopped.wait()
@@ -104,6 +116,10 @@ class ApiServer:
             loop.run_until_complete(serve())
         finally:
             loop.close()
+
+    def _http_server(self) -> tornado.httpserver.HTTPServer:
+        context = self._certificate.server_context() if self._certificate else None
+        return tornado.httpserver.HTTPServer(make_app(self._state), ssl_options=context)
 
     def stop(self) -> None:
         """Close every connection and stop serving."""
@@ -123,10 +139,15 @@ class ApiServer:
         self.stop()
 
     def kubeconfig(self, namespace: str = "default") -> dict[str, Any]:
+        """The kubeconfig, as a dict, that reaches this server with its token."""
+        cluster: dict[str, Any] = {"server": self.url}
+        if self._certificate is not None:
+            authority = base64.b64encode(self._certificate.pem).decode()
+            cluster["certificate-authority-data"] = authority
         return {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "simulator", "cluster": {"server": self.url}}],
+            "clusters": [{"name": "simulator", "cluster": cluster}],
             "users": [{"name": "simulator", "user": {"token": self.token}}],
             "contexts": [
                 {
@@ -160,7 +181,7 @@ class ApiServer:
     def _on_recover(self) -> None:
         def listen() -> None:
             sockets = tornado.netutil.bind_sockets(self.port, self.host, family=socket.AF_INET)
-            self._server = tornado.httpserver.HTTPServer(make_app(self._state))
+            self._server = self._http_server()
             self._server.add_sockets(sockets)
 
         self._call_in_loop(listen)
