@@ -76,11 +76,13 @@ class Server:
                 f"--config={config}",
                 f"--ServerApp.root_dir={scratch}",
                 "--ServerApp.log_level=WARN",
+                *(["--allow-root"] if os.geteuid() == 0 else []),
             ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=(scratch / "server.log").open("wb"),
         )
+        self.log = scratch / "server.log"
         self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
 
     def get(self, path: str) -> tuple[int, bytes]:
@@ -95,7 +97,7 @@ class Server:
         deadline = time.monotonic() + LOAD_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("the Jupyter server exited; see its server.log")
+                raise RuntimeError(f"the Jupyter server exited:\n{self.log.read_text()[-3000:]}")
             try:
                 status, body = self.get("workspaces")
                 if status == 200 and len(json.loads(body)["workspaces"]) >= count:

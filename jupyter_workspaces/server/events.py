@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
 from jupyter_workspaces.records import Workspace, WorkspaceDeleted
+from jupyter_workspaces.server.encoding import dumps
 
 log = logging.getLogger(__name__)
 
@@ -23,15 +23,7 @@ Change = Workspace | WorkspaceDeleted
 
 def json_ready(value: Any) -> Any:
     """Return `value` with datetimes turned into ISO-8601 strings, ready for JSON."""
-    return json.loads(json.dumps(value, default=json_default))
-
-
-def json_default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+    return json.loads(dumps(value))
 
 
 def event_data(change: Change) -> dict[str, Any]:

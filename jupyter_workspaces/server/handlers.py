@@ -25,12 +25,15 @@ from jupyter_workspaces.errors import InvalidInput, WorkspaceError
 from jupyter_workspaces.manifests import spec_from_request
 from jupyter_workspaces.records import Workspace
 from jupyter_workspaces.server.backend import Backend
-from jupyter_workspaces.server.events import json_default
+from jupyter_workspaces.server.encoding import RecordJson, dumps
 
 AUTH_RESOURCE = "workspaces"
 MAX_STOP_REASON = 500
 
 T = TypeVar("T")
+
+# JSON text of the current records, shared by every request of this server.
+RECORDS = RecordJson()
 
 
 class ApiError(web.HTTPError):
@@ -92,8 +95,10 @@ class WorkspacesApiHandler(APIHandler):
 
     def reply(self, body: Any, status: int = 200) -> None:
         self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(body, default=json_default))
+        self.finish(body if isinstance(body, str) else dumps(body))
+
+    def reply_record(self, record: Workspace, status: int = 200) -> None:
+        self.reply(RECORDS.text(record), status)
 
     def json_object(self, *, required: bool) -> dict[str, Any]:
         """Return the request body as a JSON object ({} when optional and empty)."""
@@ -132,7 +137,8 @@ class WorkspacesHandler(WorkspacesApiHandler):
     async def get(self) -> None:
         service = self.service()
         found: list[Workspace] = await self.call(service.list, self.user_name, **self.filters())
-        self.reply({"workspaces": [w.to_dict() for w in found]})
+        body = await IOLoop.current().run_in_executor(None, RECORDS.list_body, "workspaces", found)
+        self.reply(body)
 
     @web.authenticated
     @authorized
@@ -148,7 +154,7 @@ class WorkspacesHandler(WorkspacesApiHandler):
         self.set_header(
             "Location", f"{base}workspaces/api/workspaces/{created.project}/{created.name}"
         )
-        self.reply(created.to_dict(), status=201)
+        self.reply_record(created, status=201)
 
 
 class WorkspaceHandler(WorkspacesApiHandler):
@@ -159,7 +165,7 @@ class WorkspaceHandler(WorkspacesApiHandler):
     async def get(self, project: str, name: str) -> None:
         service = self.service()
         found: Workspace = await self.call(service.get, self.user_name, project, name)
-        self.reply(found.to_dict())
+        self.reply_record(found)
 
     @web.authenticated
     @authorized
@@ -186,7 +192,7 @@ class ActivateHandler(WorkspacesApiHandler):
     async def post(self, project: str, name: str) -> None:
         service = self.service()
         found: Workspace = await self.call(service.activate, self.user_name, project, name)
-        self.reply(found.to_dict())
+        self.reply_record(found)
 
 
 class StopHandler(WorkspacesApiHandler):
@@ -209,7 +215,7 @@ class StopHandler(WorkspacesApiHandler):
         found: Workspace = await self.call(
             service.stop, self.user_name, project, name, reason=reason or None
         )
-        self.reply(found.to_dict())
+        self.reply_record(found)
 
 
 class ColumnsHandler(WorkspacesApiHandler):
