@@ -126,6 +126,7 @@ def test_scale_scenario_is_seeded_in_end_states_the_controllers_keep() -> None:
         assert all(is_ready(p) for p in pods)
         assert sum(s["status"].get("readyReplicas", 0) for s in sets) == 30
         assert sim.api.requests.count(verb="patch", resource="pods/status") == 0
+        assert sim.api.requests.count(verb="patch", resource="statefulsets/status") == 0
         assert sim.api.requests.count(verb="create", resource="pods") == 0
 
 

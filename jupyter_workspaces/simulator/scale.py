@@ -15,6 +15,8 @@ from typing import Any
 
 from jupyter_workspaces import constants as c
 from jupyter_workspaces.manifests import WorkspaceSpec
+from jupyter_workspaces.simulator.apiserver import defaults
+from jupyter_workspaces.simulator.apiserver.resources import CATALOGUE
 from jupyter_workspaces.simulator.controllers.base import Obj, now_utc, rfc3339
 from jupyter_workspaces.simulator.controllers.statefulset import (
     claims_for,
@@ -36,6 +38,7 @@ WORKSPACES_PER_PROJECT = 100
 PODS_PER_NODE = 400
 RUNNING_SHARE = 0.6
 OWNERS = 50
+_STATEFULSETS = CATALOGUE.resolve("statefulsets")
 
 
 def scale(count: int) -> Scenario:
@@ -84,6 +87,8 @@ def _seed(store: Any, count: int, nodes: tuple[NodeSpec, ...]) -> int:
                 spec, replicas=1 if runs else 0, annotations={} if runs else stopped_at
             )
             pod_name = c.pod_name(spec.name)
+            # The controller hashes the template as stored, with the server's defaults in it.
+            defaults.apply(_STATEFULSETS, sts, creating=True)
             revision = revision_hash(sts)
             summary = {"ready": True, "deleting": False, "revision": revision} if runs else None
             sts["status"] = desired_status({**sts, "revision": revision}, summary)
