@@ -71,6 +71,7 @@ class SimulatedCluster:
         self._stopping = threading.Event()
         self._timeline: threading.Thread | None = None
         self.seeded = 0
+        self.seed_seconds = 0.0
 
     # Lifecycle -------------------------------------------------------------------------------
 
@@ -110,7 +111,9 @@ class SimulatedCluster:
         for node in self.scenario.nodes:
             self.add_node(node, start_kubelet=False)
         if self.scenario.seed_store is not None:
+            seeding = time.monotonic()
             self.seeded = self.scenario.seed_store(self.api.store)
+            self.seed_seconds = time.monotonic() - seeding
             log.info("scenario %s: seeded %d objects", self.scenario.name, self.seeded)
 
         self._controllers = [

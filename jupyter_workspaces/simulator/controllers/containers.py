@@ -121,7 +121,8 @@ class ContainerRun:
         seconds = self.registry.pull_seconds(found) if isinstance(found, Image) else 0.0
         self.node_images.add(self.image_ref)
         self.pull_backoff = 0.0
-        emit("Normal", "Pulled", f'Successfully pulled image "{self.image_ref}" in {seconds:.3f}s')
+        took = f"{seconds:.9f}".rstrip("0").rstrip(".") + "s"  # as Go prints a Duration
+        emit("Normal", "Pulled", f'Successfully pulled image "{self.image_ref}" in {took}')
         self._then("create", now)
 
     def _do_pull_failed(self, now: float, emit: Emit, probe_target: str) -> None:
