@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_workspaces.simulator.apiserver.failures import forbidden
 from jupyter_workspaces.simulator.apiserver.quantity import (
+    ONE,
     ZERO,
     Quantity,
     QuantityError,
@@ -59,7 +60,7 @@ def _container_max(containers: list[dict[str, Any]], part: str) -> Usage:
     for container in containers:
         for name, value in ((container.get("resources") or {}).get(part) or {}).items():
             amount = _quantity(value)
-            if name not in biggest or amount.value > biggest[name].value:
+            if name not in biggest or amount.nanos > biggest[name].nanos:
                 biggest[name] = amount
     return biggest
 
@@ -69,11 +70,11 @@ def pod_usage(pod: Obj) -> Usage:
     if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
         return {}
     spec = pod.get("spec") or {}
-    usage: Usage = {"pods": Quantity(ZERO.value + 1), "count/pods": Quantity(ZERO.value + 1)}
+    usage: Usage = {"pods": ONE, "count/pods": ONE}
     for part in ("requests", "limits"):
         summed = _container_sum(spec.get("containers") or [], part)
         for name, amount in _container_max(spec.get("initContainers") or [], part).items():
-            if amount.value > summed.get(name, ZERO).value:
+            if amount.nanos > summed.get(name, ZERO).nanos:
                 summed[name] = amount
         for name, amount in summed.items():
             usage[f"{part}.{name}"] = amount
@@ -91,20 +92,36 @@ class QuotaKeeper:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        # Usage of every counted pod, by namespace then name.
+        # Usage of every counted pod, by namespace then name, and each namespace's total.
         self.usage: dict[str, dict[str, Usage]] = {}
+        self.totals: dict[str, Usage] = {}
+        # While seeding, namespaces whose quotas need a refresh once it is done.
+        self.deferred: set[str] | None = None
 
     def _quotas(self, namespace: str) -> list[Obj]:
         table = self.store.tables.table(CATALOGUE.by_plural["resourcequotas"])
         return [entry.load() for _, _, entry in table.entries(namespace)]
 
     def used(self, namespace: str, names: list[str]) -> Usage:
-        total: Usage = {name: ZERO for name in names}
-        for usage in self.usage.get(namespace, {}).values():
-            for name in names:
-                if name in usage:
-                    total[name] = total[name] + usage[name]
-        return total
+        totals = self.totals.get(namespace, {})
+        return {name: totals.get(name, ZERO) for name in names}
+
+    def _account(self, namespace: str, usage: Usage | None, sign: int) -> None:
+        totals = self.totals.setdefault(namespace, {})
+        for name, amount in (usage or {}).items():
+            current = totals.get(name, ZERO)
+            totals[name] = Quantity(
+                current.nanos + sign * amount.nanos, current.binary or amount.binary
+            )
+
+    def defer(self) -> None:
+        """Hold quota status writes (while seeding many objects) until `flush()`."""
+        self.deferred = set()
+
+    def flush(self) -> None:
+        namespaces, self.deferred = self.deferred or set(), None
+        for namespace in sorted(namespaces):
+            self.refresh(namespace)
 
     def admit(self, pod: Obj) -> None:
         """Refuse `pod` with a real server's 403 if it would exceed a quota."""
@@ -129,7 +146,7 @@ class QuotaKeeper:
                 key
                 for key in hard
                 if key in requested
-                and (used.get(key, ZERO) + requested[key]).value > hard[key].value
+                and (used.get(key, ZERO) + requested[key]).nanos > hard[key].nanos
             ]
             if exceeded:
                 log.info(
@@ -165,14 +182,23 @@ class QuotaKeeper:
             pods = self.usage.setdefault(namespace, {})
             before = pods.get(name)
             usage = {} if change.type == "DELETED" else pod_usage(change.new.load())
+            if usage == before:
+                return
+            self._account(namespace, before, -1)
+            self._account(namespace, usage, +1)
             if usage:
                 pods[name] = usage
             else:
                 pods.pop(name, None)
-            if usage != before:
+            if self.deferred is not None:
+                self.deferred.add(namespace)
+            else:
                 self.refresh(namespace)
         elif resource.plural == "resourcequotas" and change.type != "DELETED":
-            self._refresh_one(change.new.load())
+            if self.deferred is not None:
+                self.deferred.add(change.new.fields["metadata.namespace"])
+            else:
+                self._refresh_one(change.new.load())
 
     def refresh(self, namespace: str) -> None:
         for quota in self._quotas(namespace):

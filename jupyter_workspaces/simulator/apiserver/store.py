@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import secrets
 import string
@@ -42,8 +43,14 @@ _NAMES = string.ascii_lowercase + string.digits
 _IMMUTABLE_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds")
 
 
+@functools.lru_cache(maxsize=64)
+def _timestamp(whole_seconds: int) -> str:
+    return datetime.fromtimestamp(whole_seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def timestamp(seconds: float) -> str:
-    return datetime.fromtimestamp(int(seconds), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """RFC 3339 in whole seconds, as Kubernetes writes metadata times."""
+    return _timestamp(int(seconds))
 
 
 class Store:
@@ -114,9 +121,8 @@ class Store:
             rv = start[0] if start else self.tables.rv
             items: list[bytes] = []
             remaining, last = 0, None
-            for ns, name, entry in self.tables.table(resource).entries(namespace):
-                if start is not None and (ns, name) <= start[1]:
-                    continue
+            after = start[1] if start else None
+            for ns, name, entry in self.tables.table(resource).entries(namespace, after):
                 if not (labels.matches(entry.labels) and fields.matches(entry.fields)):
                     continue
                 if limit and len(items) >= limit:
@@ -133,10 +139,13 @@ class Store:
 
     # Writing
 
-    def create(self, obj: Obj, *, admit: bool = True, keep_status: bool = False) -> Obj:
+    def create(
+        self, obj: Obj, *, admit: bool = True, keep_status: bool = False, copy: bool = True
+    ) -> Obj:
         """Create `obj` as a POST would; `admit=False` skips quota admission."""
         resource = self._resource_of(obj)
-        obj = json.loads(dump(obj))
+        if copy:
+            obj = json.loads(dump(obj))
         meta = obj.setdefault("metadata", {})
         if not meta.get("name") and meta.get("generateName"):
             suffix = "".join(secrets.choice(_NAMES) for _ in range(5))
@@ -162,12 +171,19 @@ class Store:
             return obj
 
     def seed(self, objs: Iterable[Obj]) -> int:
-        """Create many objects fast, keeping any status given (no quota admission)."""
+        """Create many objects fast, keeping any status given (no quota admission).
+
+        The dicts given become the stored objects' drafts (they are changed, not copied).
+        """
         count = 0
         with self.tables.lock:
-            for obj in objs:
-                self.create(obj, admit=False, keep_status=True)
-                count += 1
+            self.quota.defer()
+            try:
+                for obj in objs:
+                    self.create(obj, admit=False, keep_status=True, copy=False)
+                    count += 1
+            finally:
+                self.quota.flush()
         return count
 
     def update(self, obj: Obj, *, subresource: str | None = None) -> Obj:

@@ -9,6 +9,7 @@ for a version older than the history holds is told 410 Gone.
 
 from __future__ import annotations
 
+import bisect
 import json
 import threading
 from collections import deque
@@ -126,12 +127,20 @@ class Table:
     def get(self, namespace: str, name: str) -> Entry | None:
         return self.objects.get(namespace, {}).get(name)
 
-    def entries(self, namespace: str | None = None) -> Iterator[tuple[str, str, Entry]]:
-        """Every entry in key order (namespace, then name), as etcd would list them."""
+    def entries(
+        self, namespace: str | None = None, after: tuple[str, str] | None = None
+    ) -> Iterator[tuple[str, str, Entry]]:
+        """Every entry in key order (namespace, then name), as etcd would list them; with
+        `after`, only those whose key comes after it (where a continued list resumes)."""
         namespaces = [namespace] if namespace is not None else sorted(self.objects)
+        if after is not None:
+            namespaces = namespaces[bisect.bisect_left(namespaces, after[0]) :]
         for ns in namespaces:
             names = self.objects.get(ns, {})
-            for name in sorted(names):
+            ordered = sorted(names)
+            if after is not None and ns == after[0]:
+                ordered = ordered[bisect.bisect_right(ordered, after[1]) :]
+            for name in ordered:
                 yield ns, name, names[name]
 
     def count(self, namespace: str) -> int:
