@@ -196,8 +196,9 @@ def test_events_of_a_workspace_are_kept_and_others_are_not(sim: SimulatedCluster
             },
         )
         store = service.cache.store
-        kept = eventually(lambda: store.events.get(("demo", "ws1")), what="ws1's events kept")
-        assert any(e.get("reason") == "FailedScheduling" for e in kept.values())
-        assert all("someone-else" not in str(e) for pool in store.events.values() for e in pool)
+        kept = eventually(lambda: store.events_of(("demo", "ws1")), what="ws1's events kept")
+        assert any(e.get("reason") == "FailedScheduling" for e in kept)
+        everything = [e for key in list(store.events) for e in store.events_of(key)]
+        assert all(e["involvedObject"]["name"] != "someone-else" for e in everything)
     finally:
         service.close()

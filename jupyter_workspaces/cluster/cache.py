@@ -28,7 +28,7 @@ from jupyter_workspaces import constants as c
 from jupyter_workspaces.cluster import slim
 from jupyter_workspaces.cluster.build import build_workspace
 from jupyter_workspaces.cluster.reflector import Reflector, WatchSettings
-from jupyter_workspaces.cluster.store import Key, KubeDict, ObjectStore
+from jupyter_workspaces.cluster.store import Key, ObjectStore
 from jupyter_workspaces.records import Workspace, WorkspaceDeleted
 
 log = logging.getLogger(__name__)
@@ -81,10 +81,6 @@ class Freshness:
             "staleSince": iso(self.stale_since),
             "error": self.error,
         }
-
-
-def _version(obj: KubeDict | None) -> str:
-    return str(((obj or {}).get("metadata") or {}).get("resourceVersion") or "")
 
 
 def version_reached(current: str, target: str) -> bool:
@@ -275,10 +271,10 @@ class WorkspaceCache:
         the record recomputed from it. On timeout, the record as it is."""
 
         def reached() -> bool:
-            current = self.store.statefulsets.get(key)
+            current = self.store.version_of(key)
             if version is None:
                 return current is None
-            return version_reached(_version(current), version)
+            return current is not None and version_reached(current, version)
 
         deadline = time.monotonic() + timeout
         with self._changed:
@@ -340,7 +336,7 @@ class WorkspaceCache:
             pod,
             events,
             now=self._clock(),
-            pvc=self.store.pvcs.get(key),
+            pvc=self.store.pvc_of(key),
             url_template=self._url_template,
         )
 

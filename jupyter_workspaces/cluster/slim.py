@@ -2,17 +2,16 @@
 
 A cached object is pruned by a *shape*: a dict whose keys are the fields kept, each mapped to
 `True` (keep the value whole) or to a nested shape (applied to a dict, or to every dict of a
-list). Keys and short strings are interned, so ten thousand pods share one copy of "Ready".
+list). The store then packs what is kept as compact JSON.
 """
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Union
 
-Shape = dict[str, Union[bool, "Shape"]]
+from jupyter_workspaces import constants as c
 
-_INTERN_MAX = 80
+Shape = dict[str, Union[bool, "Shape"]]
 
 _METADATA: Shape = {
     "name": True,
@@ -22,16 +21,28 @@ _METADATA: Shape = {
     "generation": True,
     "creationTimestamp": True,
     "deletionTimestamp": True,
-    "labels": True,
-    "annotations": True,
+    # Only our own labels and annotations: others (kubectl's last-applied-configuration, say)
+    # can be kilobytes each and nothing here reads them.
+    "labels": {c.MANAGED_BY_LABEL: True, c.WORKSPACE_LABEL: True, c.OWNER_LABEL: True},
+    "annotations": {
+        key: True
+        for key in (
+            c.OWNER_ANNOTATION,
+            c.TOOLS_ANNOTATION,
+            c.DISPLAY_NAME_ANNOTATION,
+            c.STOPPED_AT_ANNOTATION,
+            c.STOPPED_BY_ANNOTATION,
+            c.STOP_REASON_ANNOTATION,
+            c.ACTIVATED_AT_ANNOTATION,
+        )
+    },
 }
 
 _CONTAINER: Shape = {
     "name": True,
     "image": True,
     "resources": True,
-    "ports": {"name": True, "containerPort": True},
-    "readinessProbe": True,
+    "readinessProbe": {"tcpSocket": {"port": True}, "httpGet": {"port": True, "path": True}},
 }
 
 STATEFULSET: Shape = {
@@ -50,7 +61,7 @@ STATEFULSET: Shape = {
             "spec": {"resources": True, "storageClassName": True},
         },
     },
-    "status": True,
+    "status": {"replicas": True, "readyReplicas": True, "observedGeneration": True},
 }
 
 _CONTAINER_STATUS: Shape = {
@@ -79,7 +90,13 @@ POD: Shape = {
         "phase": True,
         "reason": True,
         "message": True,
-        "conditions": True,
+        "conditions": {
+            "type": True,
+            "status": True,
+            "reason": True,
+            "message": True,
+            "lastTransitionTime": True,
+        },
         "containerStatuses": _CONTAINER_STATUS,
         "initContainerStatuses": _CONTAINER_STATUS,
         "startTime": True,
@@ -109,9 +126,8 @@ EVENT: Shape = {
 }
 
 PVC: Shape = {
-    "metadata": {"name": True, "namespace": True, "uid": True, "creationTimestamp": True},
-    "spec": {"resources": True, "storageClassName": True},
-    "status": {"phase": True, "capacity": True},
+    "metadata": {"name": True, "namespace": True, "uid": True, "resourceVersion": True},
+    "status": {"phase": True, "capacity": {"storage": True}},
 }
 
 QUOTA: Shape = {
@@ -121,17 +137,6 @@ QUOTA: Shape = {
 }
 
 NAMESPACE: Shape = {"metadata": {"name": True, "labels": True, "deletionTimestamp": True}}
-
-
-def intern_all(value: Any) -> Any:
-    """Return `value` with every dict key and every short string interned."""
-    if isinstance(value, str):
-        return sys.intern(value) if len(value) <= _INTERN_MAX else value
-    if isinstance(value, dict):
-        return {sys.intern(k): intern_all(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [intern_all(v) for v in value]
-    return value
 
 
 def prune(obj: Any, shape: Shape) -> Any:
@@ -145,5 +150,5 @@ def prune(obj: Any, shape: Shape) -> Any:
         value = obj.get(key)
         if rule is False or value is None:
             continue
-        kept[sys.intern(key)] = prune(value, rule) if isinstance(rule, dict) else intern_all(value)
+        kept[key] = prune(value, rule) if isinstance(rule, dict) else value
     return kept
