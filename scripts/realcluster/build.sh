@@ -70,10 +70,12 @@ CONF
 }
 
 build() {
-    local work tree out t
+    local work tree out t staging
     work="$(mktemp -d "${TMPDIR:-/tmp}/kube-build.XXXXXX")"
     # shellcheck disable=SC2064  # expand now: $work is local to this function
     trap "rm -rf '$work'" EXIT
+    # shellcheck disable=SC2064
+    trap "rm -rf '$work'; exit 130" INT TERM
     say "unpacking into $work"
     dpkg-source --no-check -x "$(compgen -G "$cache/src/kubernetes_*.dsc" | head -n1)" \
         "$work/kubernetes" >/dev/null
@@ -86,16 +88,29 @@ build() {
         export KUBE_GIT_VERSION="v1.20.2" KUBE_GIT_TREE_STATE=clean
         make WHAT="cmd/kube-apiserver cmd/kube-controller-manager cmd/kube-scheduler" >&2
     )
-    mkdir -p "$bin.tmp"
+    staging="$(mktemp -d "$cache/bin.XXXXXX")"
     for t in "${targets[@]}"; do
         out="$(find "$tree/_output" -type f -name "$t" -perm -u+x | head -n1)"
         [[ -n "$out" ]] || { say "no $t was built"; exit 1; }
-        cp "$out" "$bin.tmp/$t"
+        cp "$out" "$staging/$t"
     done
+    chmod 755 "$staging"
     rm -rf "$bin"
-    mv "$bin.tmp" "$bin"
+    mv "$staging" "$bin"
 }
 
+if have_binaries; then
+    echo "$bin"
+    exit 0
+fi
+# One build at a time per cache: a second caller (another test run) waits, then finds the
+# binaries the first one built.
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+if ! flock -n 9; then
+    say "another build into $cache is running; waiting for it"
+    flock 9
+fi
 if have_binaries; then
     echo "$bin"
     exit 0

@@ -109,6 +109,23 @@ def requests(cluster: FlowCluster) -> dict[str, Any]:
     out["replace statefulset with a stale resourceVersion (409)"] = answer(
         lambda: apps.replace_namespaced_stateful_set("cmp", "cmp", stale, **p)
     )
+    out["create statefulset in a missing namespace (404)"] = answer(
+        lambda: apps.create_namespaced_stateful_set("nowhere", build_statefulset(SPEC), **p)
+    )
+    out["patch statefulset replicas to -1 (422)"] = answer(
+        lambda: apps.patch_namespaced_stateful_set("cmp", "cmp", {"spec": {"replicas": -1}}, **p)
+    )
+    out["delete missing statefulset (404)"] = answer(
+        lambda: apps.delete_namespaced_stateful_set("nope", "cmp", **p)
+    )
+    out["read statefulset scale"] = answer(
+        lambda: apps.read_namespaced_stateful_set_scale("cmp", "cmp", **p)
+    )
+    out["merge-patch with a bad body (400)"] = answer(
+        lambda: apps.patch_namespaced_stateful_set(
+            "cmp", "cmp", [{"op": "replace", "path": "/spec/nope/x", "value": 1}], **p
+        )
+    )
     out["list pods with unsupported field selector (400)"] = answer(
         lambda: core.list_namespaced_pod("cmp", field_selector="spec.restartPolicy=Always", **p)
     )
