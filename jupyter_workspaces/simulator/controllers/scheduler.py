@@ -138,20 +138,25 @@ class Scheduler(Controller):
             self._pod_changed,
             transform=_pod_summary,
         )
-        self.claims = Informer(
-            "claims",
-            self._core.list_persistent_volume_claim_for_all_namespaces,
-            self._claim_changed,
-            transform=lambda c: (c.get("status") or {}).get("phase"),
-        )
-        self.informers = [self.nodes, self.pods, self.claims]
+        self.informers = [self.nodes, self.pods]
 
     def _node_changed(self, key: str, old: Any, new: Any) -> None:
         self._retry_unschedulable()
 
-    def _claim_changed(self, key: str, old: Any, new: Any) -> None:
-        if new == "Bound":
-            self._retry_unschedulable()
+    def _unbound_claims(self, namespace: str, claims: list[str]) -> list[str]:
+        """The pod's claims that are missing or not bound. Read afresh rather than watched:
+        only pods waiting to be scheduled need them, and there are few of those."""
+        unbound = []
+        for name in claims:
+            try:
+                claim = call(self._core.read_namespaced_persistent_volume_claim, name, namespace)
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+                claim = {}
+            if (claim.get("status") or {}).get("phase") != "Bound":
+                unbound.append(name)
+        return unbound
 
     def _pod_changed(self, key: str, old: Any, new: Any) -> None:
         holds = bool(new and new["node"] and new["active"])
@@ -193,7 +198,7 @@ class Scheduler(Controller):
             return
         nodes = sorted(self.nodes.items.values(), key=lambda n: n["name"])
         namespace = key.split("/", 1)[0]
-        if any(self.claims.items.get(f"{namespace}/{c}") != "Bound" for c in pod["claims"]):
+        if pod["claims"] and self._unbound_claims(namespace, pod["claims"]):
             # Claims are bound right after they are made: give our cache a moment to see it.
             waited = self._claim_waits.get(key, 0)
             if waited < _CLAIM_PATIENCE:
