@@ -80,3 +80,44 @@ def test_pod_without_containers_is_refused(core: client.CoreV1Api, namespace: st
     assert body["details"]["causes"] == [
         {"reason": "FieldValueRequired", "message": "Required value", "field": "spec.containers"}
     ]
+
+
+def test_statefulset_spec_outside_replicas_template_and_strategy_is_immutable(
+    apps: client.AppsV1Api, namespace: str
+) -> None:
+    apps.create_namespaced_stateful_set(namespace, statefulset("ws"))
+
+    body = _refusal(
+        lambda: apps.patch_namespaced_stateful_set(
+            "ws", namespace, {"spec": {"serviceName": "other"}}
+        )
+    )
+
+    assert body["message"] == (
+        'StatefulSet.apps "ws" is invalid: spec: Forbidden: updates to statefulset spec for '
+        "fields other than 'replicas', 'template', and 'updateStrategy' are forbidden"
+    )
+
+
+def test_pod_spec_accepts_an_image_change_but_not_a_node_name(
+    core: client.CoreV1Api, namespace: str
+) -> None:
+    core.create_namespaced_pod(
+        namespace,
+        {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "a:1"}]}},
+    )
+
+    changed = core.patch_namespaced_pod(
+        "p", namespace, {"spec": {"containers": [{"name": "c", "image": "b:2"}]}}
+    )
+    body = _refusal(
+        lambda: core.patch_namespaced_pod("p", namespace, {"spec": {"nodeName": "n1"}})
+    )
+
+    assert changed.spec.containers[0].image == "b:2"
+    assert body["message"].startswith(
+        'Pod "p" is invalid: spec: Forbidden: pod updates may not change fields other than '
+        "`spec.containers[*].image`, `spec.initContainers[*].image`, "
+        "`spec.activeDeadlineSeconds` or `spec.tolerations` (only additions to existing "
+        "tolerations)\n"
+    )

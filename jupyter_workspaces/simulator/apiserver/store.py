@@ -36,7 +36,7 @@ from jupyter_workspaces.simulator.apiserver.selectors import (
     parse_label_selector,
 )
 from jupyter_workspaces.simulator.apiserver.tables import Tables, dump
-from jupyter_workspaces.simulator.apiserver.validation import validate
+from jupyter_workspaces.simulator.apiserver.validation import validate, validate_update
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 _NAMES = string.ascii_lowercase + string.digits
@@ -248,6 +248,8 @@ class Store:
                 new.pop("status", None)
         defaults.apply(resource, new, creating=False)
         validate(resource, new)
+        if subresource is None:
+            validate_update(resource, current, new)
         if resource.tracks_generation:
             generation = old_meta.get("generation", 1)
             changed = new.get("spec") != current.get("spec")

@@ -225,6 +225,56 @@ _SPEC_CHECKS = {
 }
 
 
+_POD_UPDATE = (
+    "pod updates may not change fields other than `spec.containers[*].image`, "
+    "`spec.initContainers[*].image`, `spec.activeDeadlineSeconds` or `spec.tolerations` (only "
+    "additions to existing tolerations)"
+)
+_STATEFULSET_UPDATE = (
+    "updates to statefulset spec for fields other than 'replicas', 'template', and "
+    "'updateStrategy' are forbidden"
+)
+
+
+def _pod_spec_as_fixed(spec: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    """`spec` with what an update may change taken from `old`, to compare the rest."""
+    fixed = dict(spec)
+    for part in ("containers", "initContainers"):
+        olds = old.get(part) or []
+        news = [dict(c) for c in spec.get(part) or []]
+        for new, before in zip(news, olds, strict=False):
+            new["image"] = before.get("image")
+        if news:
+            fixed[part] = news
+    fixed["activeDeadlineSeconds"] = old.get("activeDeadlineSeconds")
+    tolerations = spec.get("tolerations") or []
+    before = old.get("tolerations") or []
+    if tolerations[: len(before)] == before:
+        fixed["tolerations"] = old.get("tolerations")
+    return {k: v for k, v in fixed.items() if v is not None}
+
+
+def validate_update(resource: Resource, old: Obj, new: Obj) -> None:
+    """Refuse changes a real server forbids after creation (pod specs, most of a
+    StatefulSet's spec)."""
+    old_spec, new_spec = old.get("spec") or {}, new.get("spec") or {}
+    name = old["metadata"]["name"]
+    if resource.plural == "pods":
+        fixed = _pod_spec_as_fixed(new_spec, old_spec)
+        if fixed != {k: v for k, v in old_spec.items() if v is not None}:
+            changed = sorted(
+                k for k in set(fixed) | set(old_spec) if fixed.get(k) != old_spec.get(k)
+            )
+            detail = f"{_POD_UPDATE}\n  (changed: {', '.join('spec.' + k for k in changed)})"
+            raise invalid(resource, name, [FieldError("spec", "Forbidden", detail)])
+    elif resource.plural == "statefulsets":
+        mutable = ("replicas", "template", "updateStrategy")
+        if {k: v for k, v in new_spec.items() if k not in mutable} != {
+            k: v for k, v in old_spec.items() if k not in mutable
+        }:
+            raise invalid(resource, name, [FieldError("spec", "Forbidden", _STATEFULSET_UPDATE)])
+
+
 def validate(resource: Resource, obj: Obj) -> None:
     """Raise a 422 listing every invalid field of `obj`, as a real server does."""
     errors = _metadata_errors(resource, obj)
