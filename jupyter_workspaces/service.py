@@ -170,14 +170,13 @@ class WorkspaceService:
         if status is not None and status not in c.STATUSES:
             raise errors.InvalidInput(f"status {status!r} is not one of {', '.join(c.STATUSES)}")
         self._require_loaded()
-        found = [
-            w
-            for w in self._cache.records()
-            if (project is None or w.project == project)
-            and (owner is None or w.owner == owner)
-            and (status is None or w.status.status == status)
-        ]
-        found.sort(key=lambda w: (w.project, w.name))
+        found = self._cache.records()
+        if project is not None:
+            found = [w for w in found if w.project == project]
+        if owner is not None:
+            found = [w for w in found if w.owner == owner]
+        if status is not None:
+            found = [w for w in found if w.status.status == status]
         return found
 
     def get(self, user: str, project: str, name: str) -> Workspace:

@@ -118,6 +118,8 @@ class WorkspaceCache:
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._records: dict[Key, Workspace] = {}
+        # Every record sorted by (project, name), rebuilt on the first read after a change.
+        self._sorted: list[Workspace] | None = None
         self._published: dict[Key, Workspace] = {}
         self._listeners: list[Listener] = []
         self._thread: threading.Thread | None = None
@@ -245,9 +247,11 @@ class WorkspaceCache:
         return sorted(names)
 
     def records(self) -> list[Workspace]:
-        """Every visible workspace's current record."""
+        """Every visible workspace's current record, sorted by project and name."""
         with self.store.lock:
-            return list(self._records.values())
+            if self._sorted is None:
+                self._sorted = sorted(self._records.values(), key=lambda w: (w.project, w.name))
+            return list(self._sorted)
 
     def record(self, project: str, name: str) -> Workspace | None:
         return self._records.get((project, name))
@@ -289,6 +293,7 @@ class WorkspaceCache:
                 self._records.pop(key, None)
             else:
                 self._records[key] = record
+            self._sorted = None
             return record
 
     # The record thread.
@@ -350,11 +355,13 @@ class WorkspaceCache:
                 continue
             with self.store.lock:
                 if record is None:
+                    self._sorted = None
                     self._records.pop(key, None)
                     if self._published.pop(key, None) is not None:
                         changes.append(WorkspaceDeleted(project=key[0], name=key[1]))
                     continue
                 self._records[key] = record
+                self._sorted = None
                 if self._published.get(key) != record:
                     self._published[key] = record
                     changes.append(record)
