@@ -56,7 +56,7 @@ def test_simulate_writes_a_working_kubeconfig_logs_changes_and_stops_on_sigterm(
     assert process.returncode == 0
     assert "workspace vision-lab/segmentation: created with 1 replica(s)" in output
     assert "FailedScheduling: 0/3 nodes are available: 3 Insufficient nvidia.com/gpu." in output
-    assert "stopping" in output.splitlines()[-2] + output.splitlines()[-1]
+    assert " stopping\n" in output
 
 
 def test_simulate_refuses_an_unknown_scenario_naming_the_choices(

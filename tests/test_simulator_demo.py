@@ -37,6 +37,11 @@ def test_demo_workspace_waiting_for_gpus_starts_when_the_idle_one_is_stopped(dem
     assert annotations["workspaces.jupyter.org/stopped-by"] == "policy:idle-culler"
 
 
+def test_demo_workspace_asking_more_gpus_than_a_node_has_stays_pending(demo: Kube) -> None:
+    event = demo.wait_event("teaching", "huge-model-0", "FailedScheduling")
+    assert event["message"] == "0/3 nodes are available: 3 Insufficient nvidia.com/gpu."
+
+
 def test_demo_workspace_pulling_a_big_image_becomes_ready(demo: Kube) -> None:
     demo.wait_event("nlp-lab", "notes-0", "Pulling")
     demo.wait_pod("nlp-lab", "notes-0", is_ready, seconds=90)

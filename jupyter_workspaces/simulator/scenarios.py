@@ -5,7 +5,7 @@
   every status, owned by `DEMO_USER` and three colleagues. Over the first minute (at speed 1)
   `notes` finishes pulling and becomes Active, `dashboard` crashes into a crash loop, and
   `detector-train` is stopped by the idleness policy at 45 s, which lets `big-sweep`, waiting
-  for two GPUs, start.
+  for two GPUs, start. `huge-model` asks for 4 GPUs, more than any node has, and stays Pending.
 - `scale:N`: N workspaces across N/100 projects, 60 % running, the rest stopped, seeded
   straight into the store in their end states (the controllers then take them over).
 
@@ -188,6 +188,8 @@ def demo() -> Scenario:
         pod_annotations={BEHAVIOUR_ANNOTATION: "crash-later", CRASH_AFTER_ANNOTATION: "30"},
     )
     objects += workspace(spec("memory-hog", "teaching", carol, "simulated/oom:1", memory="1Gi"))
+    # No node has 4 GPUs: stays Pending for as long as the demo runs.
+    objects += workspace(spec("huge-model", "teaching", carol, PYTORCH, gpu=4))
     objects += workspace(spec("stuck-server", "nlp-lab", bob, "simulated/never-ready:1"))
     objects += workspace(
         spec("intro-python", "teaching", alice, BASE),
