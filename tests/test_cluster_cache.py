@@ -9,6 +9,7 @@ import pytest
 from kubernetes import client
 
 from jupyter_workspaces import errors
+from jupyter_workspaces.cluster import WatchSettings
 from jupyter_workspaces.manifests import build_statefulset
 from jupyter_workspaces.records import Workspace, WorkspaceDeleted
 from jupyter_workspaces.simulator.cluster import SimulatedCluster
@@ -200,5 +201,27 @@ def test_events_of_a_workspace_are_kept_and_others_are_not(sim: SimulatedCluster
         assert any(e.get("reason") == "FailedScheduling" for e in kept)
         everything = [e for key in list(store.events) for e in store.events_of(key)]
         assert all(e["involvedObject"]["name"] != "someone-else" for e in everything)
+    finally:
+        service.close()
+
+
+def test_a_quiet_watch_is_restarted_from_its_version_and_still_delivers(
+    sim: SimulatedCluster,
+) -> None:
+    make_namespace(sim, "demo")
+    quiet = WatchSettings(quiet_timeout=0.4, backoff_initial=0.05, backoff_max=0.3)
+    service = connect(sim, settings=quiet)
+    changes: queue.Queue[Workspace | WorkspaceDeleted] = queue.Queue()
+    service.subscribe(changes.put)
+    (reflector,) = [r for r in service.cache.reflectors if r.kind == "statefulsets"]
+    try:
+        watches = reflector.watches
+        eventually(lambda: reflector.watches >= watches + 2, what="the silent watch restarted")
+        assert reflector.lists == 1
+        assert service.freshness().stale_since is None
+
+        apps = client.AppsV1Api(sim.api_client())
+        apps.create_namespaced_stateful_set("demo", build_statefulset(spec("ws1"), replicas=0))
+        assert changes.get(timeout=1.0).name == "ws1"
     finally:
         service.close()

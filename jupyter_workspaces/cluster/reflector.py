@@ -100,6 +100,7 @@ class Reflector:
         self.stale_since: datetime | None = None
         self.last_error: str | None = None
         self.lists = 0
+        self.watches = 0
 
     @property
     def where(self) -> str:
@@ -253,6 +254,7 @@ class Reflector:
             _request_timeout=(settings.request_timeout, settings.quiet_timeout),
         )
         self._response = response
+        self.watches += 1
         self._healthy()
         seen = 0
         try:
