@@ -43,7 +43,6 @@ def pod_spec(spec: dict[str, Any]) -> None:
     spec.setdefault("dnsPolicy", "ClusterFirst")
     spec.setdefault("securityContext", {})
     spec.setdefault("schedulerName", "default-scheduler")
-    spec.setdefault("enableServiceLinks", True)
     for container in (spec.get("initContainers") or []) + (spec.get("containers") or []):
         if isinstance(container, dict):
             _container(container)
@@ -78,6 +77,8 @@ def _pod(obj: Obj, creating: bool) -> None:
         for toleration in _DEFAULT_TOLERATIONS:
             if not any(t.get("key") == toleration["key"] for t in tolerations):
                 tolerations.append(dict(toleration))
+        # Pods only: a real server leaves these out of a StatefulSet's template.
+        spec.setdefault("enableServiceLinks", True)
         spec.setdefault("priority", 0)
         spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
     if creating:

@@ -15,6 +15,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+import tornado.iostream
 import tornado.web
 
 from jupyter_workspaces.simulator.apiserver import discovery
@@ -224,6 +225,9 @@ class WatchStream:
         state.streams.add(self)
         try:
             await self._pump(watcher, route.resource, timeout, bookmarks)
+        except tornado.iostream.StreamClosedError:
+            log.debug("watch of %s: the client went away", route.resource.plural)
+            handler.abort()
         finally:
             state.streams.discard(self)
             state.store.tables.unwatch(watcher)

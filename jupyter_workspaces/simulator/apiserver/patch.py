@@ -41,18 +41,23 @@ _ORDER = "$setElementOrder/"
 _RETAIN = "$retainKeys"
 
 
-def apply(current: Obj, body: Any, content_type: str, resource: Resource) -> Obj:
-    """The patched copy of `current`; a malformed patch gets 400, a failing one 422."""
+def apply(
+    current: Obj, body: Any, content_type: str, resource: Resource, *, copy_first: bool = True
+) -> Obj:
+    """The patched copy of `current` (patched in place with `copy_first=False`); a malformed
+    patch gets 400, a failing one 422."""
+    if copy_first:
+        current = copy.deepcopy(current)
     media = content_type.split(";")[0].strip()
     if media == JSON_PATCH:
         return _json_patch(current, body)
     if not isinstance(body, dict):
         raise bad_request(f"a {media} patch must be a JSON object, got {type(body).__name__}")
     if media == MERGE:
-        merged: Obj = _merge(copy.deepcopy(current), body)
+        merged: Obj = _merge(current, body)
         return merged
     if media == STRATEGIC:
-        patched: Obj = strategic_merge(copy.deepcopy(current), body)
+        patched: Obj = strategic_merge(current, body)
         return patched
     raise unsupported_media_type(media)
 

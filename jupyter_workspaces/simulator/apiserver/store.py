@@ -211,7 +211,9 @@ class Store:
         found = self.resource(resource)
         with self.tables.lock:
             current = self.get(found, name, namespace)
-            patched = patch.apply(current, body, content_type, found)
+            # A second fresh copy to patch: decoding is cheaper than a deep copy.
+            working = self.get(found, name, namespace)
+            patched = patch.apply(working, body, content_type, found, copy_first=False)
             wanted = patched.get("metadata", {}).get("resourceVersion")
             if wanted and wanted != current["metadata"]["resourceVersion"]:
                 raise conflict(found, name)
