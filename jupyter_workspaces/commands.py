@@ -202,11 +202,9 @@ def _runner(run: Run, *, needs_project: bool) -> Callable[[argparse.Namespace], 
         except errors.WorkspaceError as exc:
             return _fail(str(exc))
         try:
-            if not service.wait_loaded(args.load_timeout):
-                problem = service.freshness().error or "no answer yet"
-                return _fail(
-                    f"the workspaces did not load within {args.load_timeout:g} s: {problem}"
-                )
+            problem = _load(service, args.load_timeout)
+            if problem:
+                return _fail(problem)
             return run(args, service)
         except errors.WorkspaceError as exc:
             return _fail(str(exc))
@@ -214,6 +212,19 @@ def _runner(run: Run, *, needs_project: bool) -> Callable[[argparse.Namespace], 
             service.close()
 
     return main
+
+
+def _load(service: WorkspaceService, timeout: float) -> str | None:
+    """Wait for the first load; return why it failed, at once if the API refused us."""
+    deadline = time.monotonic() + timeout
+    while not service.wait_loaded(0.1):
+        error = service.freshness().error or ""
+        # Retrying cannot help when the credentials are refused or lack the right to list.
+        if error.startswith(("HTTP 401", "HTTP 403")):
+            return f"the Kubernetes API refused to list the workspaces: {error}"
+        if time.monotonic() > deadline:
+            return f"the workspaces did not load within {timeout:g} s: {error or 'no answer'}"
+    return None
 
 
 def _fail(message: str) -> int:

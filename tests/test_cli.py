@@ -226,3 +226,16 @@ def test_an_unreachable_cluster_is_a_clear_error(sim: SimulatedCluster) -> None:
     assert result.returncode == 1
     assert "did not load within 1 s" in result.stderr
     assert sim.api.token not in result.stderr
+
+
+def test_refused_credentials_fail_at_once_without_showing_the_token(
+    sim: SimulatedCluster, tmp_path: Path
+) -> None:
+    wrong = tmp_path / "kubeconfig"
+    wrong.write_text(sim.kubeconfig.read_text().replace(sim.api.token, "not-the-token"))
+
+    result = run(wrong, "list", "--load-timeout", "60")
+
+    assert result.returncode == 1
+    assert "refused to list the workspaces: HTTP 401" in result.stderr
+    assert "not-the-token" not in result.stderr and sim.api.token not in result.stderr
