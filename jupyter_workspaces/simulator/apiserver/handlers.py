@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 import tornado.web
 
-from jupyter_workspaces.simulator.apiserver import subresources
+from jupyter_workspaces.simulator.apiserver import printing, subresources
 from jupyter_workspaces.simulator.apiserver.failures import (
     ApiError,
     bad_request,
@@ -113,7 +114,11 @@ class ResourceHandler(BaseHandler):
         if route.subresource == "scale":
             self.answer(subresources.get_scale(store, route.name, route.namespace or ""))
         elif route.subresource in (None, "status"):
-            self.answer(store.get(route.resource, route.name, route.namespace))
+            obj = store.get(route.resource, route.name, route.namespace)
+            if printing.wants_table(self.request.headers.get("Accept", "")):
+                meta = {"resourceVersion": obj["metadata"]["resourceVersion"]}
+                obj = printing.table(route.resource, [obj], meta, store.clock())
+            self.answer(obj)
         else:
             raise method_not_allowed("GET", self._resource_name())
 
@@ -131,9 +136,13 @@ class ResourceHandler(BaseHandler):
         token = query.get("continue") or None
         if token:
             check_continue(store, token)
-        self.answer(
-            store.list_bytes(route.resource, route.namespace, labels, fields, limit, token)
-        )
+        listed = store.list_bytes(route.resource, route.namespace, labels, fields, limit, token)
+        if printing.wants_table(self.request.headers.get("Accept", "")):
+            body = json.loads(listed)
+            now = store.clock()
+            self.answer(printing.table(route.resource, body["items"], body["metadata"], now))
+            return
+        self.answer(listed)
 
     def _prepared_body(self) -> Obj:
         route = self.route
