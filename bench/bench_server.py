@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import logging
 import os
 import secrets
 import socket
@@ -201,6 +202,9 @@ def measure(size: int, repeat: int, csv_repeat: int, naive_repeat: int) -> None:
 
 
 def main() -> int:
+    # When the server subprocess stops, the simulator sees its open watches break and logs
+    # each one; that is expected here and would bury the figures.
+    logging.getLogger("jupyter_workspaces.simulator.apiserver.handlers").setLevel(logging.CRITICAL)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--repeat", type=int, default=20)

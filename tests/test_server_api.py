@@ -18,6 +18,7 @@ from tests.server_helpers import (
     Fetch,
     error_of,
     eventually,
+    server_config,
     spec_body,
 )
 
@@ -334,6 +335,43 @@ async def test_acting_on_another_users_workspace_is_refused(
     # Still there, still bob's, not stopped by anyone.
     found = await fetch_json(api, "workspaces", "vision", "bobs-run")
     assert found["owner"] == "bob" and found["stoppedBy"] is None
+
+
+class TestAnAdmin:
+    """Configured admins may act on everybody's workspaces."""
+
+    @pytest.fixture
+    def jp_server_config(self, sim: Any, project_namespaces: tuple[str, ...]) -> dict[str, Any]:
+        return server_config(
+            kubeconfig=str(sim.kubeconfig), projects=list(project_namespaces), admins=[RESEARCHER]
+        )
+
+    async def test_may_stop_another_users_workspace(self, api: Fetch, other_users: Any) -> None:
+        await someone_elses(api, other_users)
+        response = await api("workspaces", "vision", "bobs-run", "stop", method="POST", body="")
+        assert response.code == 200
+        stopped = await wait_for_status(api, "vision", "bobs-run", "Stopped")
+        assert stopped["owner"] == "bob"
+        assert stopped["stoppedBy"] == f"user:{RESEARCHER}"
+
+
+class TestTheDemoUser:
+    """With demo_user set, whoever logs in acts as that user."""
+
+    @pytest.fixture
+    def jp_server_config(self, sim: Any, project_namespaces: tuple[str, ...]) -> dict[str, Any]:
+        return server_config(
+            kubeconfig=str(sim.kubeconfig), projects=list(project_namespaces), demo_user="bob"
+        )
+
+    async def test_acts_as_the_demo_user(self, api: Fetch, other_users: Any) -> None:
+        await someone_elses(api, other_users)
+        response = await api("workspaces", "vision", "bobs-run", "stop", method="POST", body="")
+        assert json.loads(response.body)["owner"] == "bob"
+        stopped = await wait_for_status(api, "vision", "bobs-run", "Stopped")
+        assert stopped["stoppedBy"] == "user:bob"
+        created = await create(api, "mine")
+        assert created["owner"] == "bob"
 
 
 # Authentication: every route, every method.

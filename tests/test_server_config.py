@@ -99,6 +99,9 @@ async def test_cookie_authenticated_post_without_xsrf_header_is_refused(
     [
         pytest.param({"default_columns": ["name", "colour"]}, "colour", id="unknown-column"),
         pytest.param({"simulator_speed": 0.0}, "simulator_speed", id="zero-speed"),
+        pytest.param(
+            {"url_template": "http://x/{project}/{user}"}, "user", id="unknown-placeholder"
+        ),
     ],
 )
 def test_bad_configuration_is_refused_naming_the_value(

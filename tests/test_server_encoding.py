@@ -45,5 +45,5 @@ def test_a_changed_record_gets_new_text() -> None:
 def test_replaced_records_do_not_pile_up() -> None:
     encoder = RecordJson()
     for _ in range(5):
-        encoder.texts([workspace(f"w{i}") for i in range(1000)])
-    assert len(encoder._texts) <= 2 * 1000 + 1000
+        encoder.values([workspace(f"w{i}") for i in range(1000)])
+    assert len(encoder) <= 2 * 1000 + 1000

@@ -157,3 +157,11 @@ def test_csv_empty_cells_for_missing_values() -> None:
 
 def test_csv_filename_carries_the_date() -> None:
     assert table.csv_filename(date(2026, 3, 1)) == "workspaces-2026-03-01.csv"
+
+
+def test_csv_of_no_workspaces_is_the_header_alone() -> None:
+    assert read_csv(table.to_csv([], ["name", "status"])) == [["name", "status"]]
+
+
+def test_csv_of_one_column() -> None:
+    assert read_csv(table.to_csv([workspace("a")], ["owner"])) == [["owner"], ["ada"]]

@@ -9,6 +9,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, List, TraitError, Unicode, validate
 
 from jupyter_workspaces import table
+from jupyter_workspaces.cluster.build import check_url_template
 from jupyter_workspaces.errors import InvalidInput
 from jupyter_workspaces.server.backend import (
     Backend,
@@ -120,6 +121,13 @@ class WorkspacesApp(ExtensionApp):
             return table.parse_columns(list(proposal["value"]))
         except InvalidInput as error:
             raise TraitError(f"WorkspacesApp.default_columns: {error}") from error
+
+    @validate("url_template")
+    def _check_url_template(self, proposal: dict[str, Any]) -> str | None:
+        try:
+            return check_url_template(proposal["value"])
+        except InvalidInput as error:
+            raise TraitError(f"WorkspacesApp.url_template: {error}") from error
 
     @validate("simulator_speed")
     def _check_speed(self, proposal: dict[str, Any]) -> float:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jupyter_workspaces.errors import NotConfigured, WorkspaceError
+from jupyter_workspaces.errors import InvalidInput, NotConfigured, WorkspaceError
 
 if TYPE_CHECKING:
     from jupyter_workspaces.service import WorkspaceService
@@ -106,6 +106,13 @@ class Backend:
                     "the cluster's workspaces are not loaded after %.0f s; still trying",
                     LOAD_WAIT_SECONDS,
                 )
+        except InvalidInput as error:
+            # A bad option (e.g. url_template) is the administrator's to fix, not the caller's.
+            self.problem = NotConfigured(
+                f"The jupyter-workspaces configuration is not valid: {error}. Fix the "
+                "WorkspacesApp option it names and restart the server."
+            )
+            log.error("configuration refused: %s", error)
         except WorkspaceError as error:
             self.problem = error
             log.error("could not connect to the cluster: %s", error)

@@ -1,20 +1,22 @@
-"""JSON for the REST answers, with each workspace's text kept until its record changes.
+"""Encoded forms of workspaces (JSON text, CSV cells) kept until their record changes.
 
 The watch cache replaces a Workspace record only when something about it changed, so the
 JSON text of a record can be kept as long as the very same record object is current. At
 10,000 workspaces this turns the list answer from ~10,000 `to_dict` + encode calls into a
-join of kept strings.
+join of kept strings, and spares the CSV download 200,000 cell computations.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from jupyter_workspaces.records import Workspace
+
+T = TypeVar("T")
 
 
 def json_default(value: Any) -> Any:
@@ -31,29 +33,26 @@ def dumps(value: Any) -> str:
     return json.dumps(value, default=json_default)
 
 
-class RecordJson:
-    """Keeps the JSON text of each current Workspace record; thread-safe."""
+class RecordMemo(Generic[T]):
+    """Keeps `make(record)` for each current Workspace record; thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, make: Callable[[Workspace], T]) -> None:
+        self._make = make
         self._lock = threading.Lock()
-        # id(record) -> (record, text); the record is kept so that its id is not reused.
-        self._texts: dict[int, tuple[Workspace, str]] = {}
+        # id(record) -> (record, value); the record is kept so that its id is not reused.
+        self._values: dict[int, tuple[Workspace, T]] = {}
         self._largest = 0
 
-    def text(self, record: Workspace) -> str:
-        """Return the JSON text of one record."""
-        return self.texts([record])[0]
-
-    def texts(self, records: Sequence[Workspace]) -> list[str]:
-        """Return the JSON text of each record, encoding only those not seen before."""
+    def values(self, records: Sequence[Workspace]) -> list[T]:
+        """Return the value of each record, making only those of records not seen before."""
         with self._lock:
-            kept = self._texts
-            fresh: dict[int, tuple[Workspace, str]] = {}
+            kept = self._values
+            fresh: dict[int, tuple[Workspace, T]] = {}
             out = []
             for record in records:
                 entry = kept.get(id(record))
                 if entry is None or entry[0] is not record:
-                    entry = (record, dumps(record.to_dict()))
+                    entry = (record, self._make(record))
                 fresh[id(record)] = entry
                 out.append(entry[1])
             # Keep what this answer did not use (a filtered list must not evict the rest),
@@ -61,9 +60,28 @@ class RecordJson:
             kept.update(fresh)
             self._largest = max(self._largest, len(fresh))
             if len(kept) > 2 * self._largest + 1000:
-                self._texts = fresh
+                self._values = fresh
             return out
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+def record_text(record: Workspace) -> str:
+    """Return one record's JSON text, as GET workspaces/{project}/{name} serves it."""
+    return dumps(record.to_dict())
+
+
+class RecordJson(RecordMemo[str]):
+    """Keeps the JSON text of each current record."""
+
+    def __init__(self) -> None:
+        super().__init__(record_text)
+
+    def text(self, record: Workspace) -> str:
+        """Return the JSON text of one record."""
+        return self.values([record])[0]
 
     def list_body(self, key: str, records: Sequence[Workspace]) -> str:
         """Return `{"<key>": [records...]}` as JSON text."""
-        return '{"%s": [%s]}' % (key, ",".join(self.texts(records)))  # noqa: UP031
+        return '{"%s": [%s]}' % (key, ",".join(self.values(records)))  # noqa: UP031

@@ -25,7 +25,7 @@ from jupyter_workspaces.errors import InvalidInput, WorkspaceError
 from jupyter_workspaces.manifests import spec_from_request
 from jupyter_workspaces.records import Workspace
 from jupyter_workspaces.server.backend import Backend
-from jupyter_workspaces.server.encoding import RecordJson, dumps
+from jupyter_workspaces.server.encoding import RecordJson, RecordMemo, dumps
 
 AUTH_RESOURCE = "workspaces"
 MAX_STOP_REASON = 500
@@ -34,6 +34,8 @@ T = TypeVar("T")
 
 # JSON text of the current records, shared by every request of this server.
 RECORDS = RecordJson()
+# CSV cells of the current records (every column, formulas neutralised).
+CELLS: RecordMemo[tuple[Any, ...]] = RecordMemo(table.csv_cells)
 
 
 class ApiError(web.HTTPError):
@@ -258,10 +260,14 @@ class CsvHandler(WorkspacesApiHandler):
         except WorkspaceError as error:
             raise ApiError.from_error(error) from error
         found: list[Workspace] = await self.call(service.list, self.user_name, **self.filters())
-        text = await IOLoop.current().run_in_executor(None, table.to_csv, found, columns)
+        text = await IOLoop.current().run_in_executor(None, _csv, found, columns)
         filename = table.csv_filename(datetime.now(timezone.utc).date())
         self.set_header("Content-Disposition", f'attachment; filename="{filename}"')
         self.finish(text.encode("utf-8"), set_content_type="text/csv; charset=utf-8")
+
+
+def _csv(found: list[Workspace], columns: list[str]) -> str:
+    return table.csv_from_cells(CELLS.values(found), columns)
 
 
 class StatusHandler(WorkspacesApiHandler):
