@@ -153,6 +153,8 @@ class ResourceHandler(BaseHandler):
         body.setdefault("apiVersion", route.resource.api_version)
         body.setdefault("kind", route.resource.kind)
         meta = body.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            raise bad_request(f"metadata must be a JSON object, got {type(meta).__name__}")
         if route.namespace is not None:
             if meta.get("namespace") and meta["namespace"] != route.namespace:
                 raise bad_request(

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import functools
 import json
 import secrets
 import string
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -150,13 +151,15 @@ class Store:
         if not meta.get("name") and meta.get("generateName"):
             suffix = "".join(secrets.choice(_NAMES) for _ in range(5))
             meta["name"] = meta["generateName"] + suffix
-        validate(resource, obj)
+        with _decoding(resource):
+            validate(resource, obj)
         namespace = self._check_namespace(resource, meta)
         with self.tables.lock:
             if self.tables.table(resource).get(namespace, meta["name"]) is not None:
                 raise already_exists(resource, meta["name"])
             status = obj.get("status")
-            defaults.apply(resource, obj, creating=True)
+            with _decoding(resource):
+                defaults.apply(resource, obj, creating=True)
             if keep_status and status is not None:
                 obj["status"] = status
             for key in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds"):
@@ -248,10 +251,11 @@ class Store:
                 new["status"] = current["status"]
             else:
                 new.pop("status", None)
-        defaults.apply(resource, new, creating=False)
-        validate(resource, new)
-        if subresource is None:
-            validate_update(resource, current, new)
+        with _decoding(resource):
+            defaults.apply(resource, new, creating=False)
+            validate(resource, new)
+            if subresource is None:
+                validate_update(resource, current, new)
         if resource.tracks_generation:
             generation = old_meta.get("generation", 1)
             changed = new.get("spec") != current.get("spec")
@@ -332,6 +336,18 @@ class Store:
     def raise_unless_namespace(self, namespace: str) -> None:
         if self.find("namespaces", namespace) is None:
             raise not_found(CATALOGUE.by_plural["namespaces"], namespace)
+
+
+@contextlib.contextmanager
+def _decoding(resource: Resource) -> Iterator[None]:
+    """Turn a body of the wrong shape (a list where an object belongs...) into a 400."""
+    try:
+        yield
+    except (TypeError, AttributeError, KeyError, ValueError) as error:
+        raise bad_request(
+            f'{resource.kind} in version "{resource.version}" cannot be handled as a '
+            f"{resource.kind}: {type(error).__name__}: {error}"
+        ) from error
 
 
 def _encode_continue(rv: int, key: tuple[str, str]) -> str:

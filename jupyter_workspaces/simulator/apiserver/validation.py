@@ -53,8 +53,38 @@ def name_errors(resource: Resource, name: str, path: str = "metadata.name") -> l
     return errors
 
 
+def _shape_errors(meta: dict[str, Any]) -> list[FieldError]:
+    errors = []
+    for key in ("labels", "annotations"):
+        value = meta.get(key)
+        if value is not None and not (
+            isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+        ):
+            errors.append(
+                FieldError(
+                    f"metadata.{key}",
+                    "Invalid",
+                    "must map names to strings",
+                    value if isinstance(value, str) else str(value),
+                )
+            )
+    finalizers = meta.get("finalizers")
+    if finalizers is not None and not (
+        isinstance(finalizers, list) and all(isinstance(f, str) for f in finalizers)
+    ):
+        errors.append(
+            FieldError(
+                "metadata.finalizers", "Invalid", "must be a list of names", str(finalizers)
+            )
+        )
+    return errors
+
+
 def _metadata_errors(resource: Resource, obj: Obj) -> list[FieldError]:
     meta = obj.get("metadata") or {}
+    shape = _shape_errors(meta)
+    if shape:
+        return shape
     name = meta.get("name") or ""
     if not name:
         return [FieldError("metadata.name", "Required", "name or generateName is required")]
