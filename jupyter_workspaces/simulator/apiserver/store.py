@@ -11,6 +11,7 @@ import base64
 import binascii
 import contextlib
 import functools
+import itertools
 import json
 import secrets
 import string
@@ -176,16 +177,22 @@ class Store:
     def seed(self, objs: Iterable[Obj]) -> int:
         """Create many objects fast, keeping any status given (no quota admission).
 
-        The dicts given become the stored objects' drafts (they are changed, not copied).
+        The dicts given become the stored objects' drafts (they are changed, not copied). The
+        lock is let go every few hundred objects so that requests are still served meanwhile;
+        quota status catches up at the end.
         """
         count = 0
         with self.tables.lock:
             self.quota.defer()
-            try:
-                for obj in objs:
-                    self.create(obj, admit=False, keep_status=True, copy=False)
-                    count += 1
-            finally:
+        try:
+            iterator = iter(objs)
+            while chunk := list(itertools.islice(iterator, 500)):
+                with self.tables.lock:
+                    for obj in chunk:
+                        self.create(obj, admit=False, keep_status=True, copy=False)
+                count += len(chunk)
+        finally:
+            with self.tables.lock:
                 self.quota.flush()
         return count
 
