@@ -286,7 +286,15 @@ class StatefulSetController(Controller):
                 )
             except ApiException as exc:
                 if exc.status == 409:
-                    continue  # kept from an earlier run: that is the point of the claim
+                    # Kept from an earlier run, which is the point of the claim; it may have
+                    # been left unbound if binding failed back then.
+                    name = claim["metadata"]["name"]
+                    kept = call(
+                        self._core.read_namespaced_persistent_volume_claim, name, namespace
+                    )
+                    if (kept.get("status") or {}).get("phase") != "Bound":
+                        self._bind_claim(kept)
+                    continue
                 self._events.event(
                     sts,
                     "Warning",
@@ -330,11 +338,12 @@ class StatefulSetController(Controller):
             )
         except ApiException as exc:
             log.warning(
-                "%s/%s: could not bind the claim (%s)",
+                "%s/%s: could not bind the claim (%s); will try again",
                 meta["namespace"],
                 meta["name"],
                 status_message(exc),
             )
+            raise
 
     def _delete_pod(self, sts: Obj, pod_name: str) -> None:
         namespace = sts["metadata"]["namespace"]
