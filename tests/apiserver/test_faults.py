@@ -56,6 +56,8 @@ def test_error_rate_answers_that_share_with_a_5xx_status(
     failures = [o for o in outcomes if o != "ok"]
     assert set(failures) == {(status, reason)}
     assert 8 <= len(failures) <= 32
+    # Refused requests are counted too, so a client's retries show.
+    assert server.requests.count(verb="get", resource="namespaces") == 40
 
 
 def test_outage_answers_503_until_recovery(server: ApiServer, core: client.CoreV1Api) -> None:

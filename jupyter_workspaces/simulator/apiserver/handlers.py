@@ -41,16 +41,17 @@ class ResourceHandler(BaseHandler):
 
     route: Route | None = None
 
-    async def prepare(self) -> None:
-        await super().prepare()
-        if self._finished:
-            return
+    def arrived(self) -> None:
+        # Counted even when a fault then fails it: tests see a client's retries.
         parts = [p for p in self.request.path.split("/") if p]
         self.route = parse_route(parts) if len(parts) >= 3 else None
-        if self.route is None:
+        if self.route is not None:
+            self.state.requests.add(self._verb(), self._resource_name())
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        if not self._finished and self.route is None:
             self.fail(no_such_path())
-            return
-        self.state.requests.add(self._verb(), self._resource_name())
 
     def _verb(self) -> str:
         route, method = self.route, self.request.method

@@ -103,12 +103,16 @@ class BaseHandler(tornado.web.RequestHandler):
             return
         if self.request.path.startswith("/simulator/"):
             return
+        self.arrived()
         faults = self.state.faults
         if faults.delay:
             await asyncio.sleep(faults.delay)
         failure = faults.failure()
         if failure is not None:
             self.fail(failure)
+
+    def arrived(self) -> None:
+        """Called for every authenticated request before faults act on it."""
 
     def fail(self, error: ApiError) -> None:
         self.set_status(error.code)
