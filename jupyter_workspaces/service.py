@@ -334,6 +334,9 @@ class WorkspaceService:
         scope = self._cache.scope
         if scope.namespaces is None and not scope.selector:
             return
+        if scope.selector:
+            # Which namespaces match is known only once they have been listed.
+            self._require_loaded()
         if not self._cache.visible(project):
             known = ", ".join(self._cache.projects()) or "none"
             raise errors.NotFound(
