@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -48,6 +49,17 @@ def test_simulate_writes_a_working_kubeconfig_logs_changes_and_stops_on_sigterm(
             names = {s["metadata"]["name"] for s in json.loads(body)["items"]}
             time.sleep(0.1)
         assert {"segmentation", "big-sweep", "llm-finetune", "old-experiment"} <= names
+        # HTTPS, because kubectl sends no token over plain HTTP.
+        assert "server: https://127.0.0.1:" in kubeconfig.read_text()
+        if shutil.which("kubectl"):
+            listed = subprocess.run(
+                ["kubectl", "--kubeconfig", str(kubeconfig), "get", "statefulsets", "-A"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert listed.returncode == 0, listed.stderr
+            assert "segmentation" in listed.stdout
         time.sleep(1.0)
     finally:
         process.send_signal(signal.SIGTERM)

@@ -41,7 +41,8 @@ class SimulatedCluster:
 
     `speed` divides every simulated delay (image pulls, readiness, back-offs): tests use a high
     speed so lifecycles finish in a fraction of a second. `scenario` is a name for
-    `scenarios.load` or a `Scenario`.
+    `scenarios.load` or a `Scenario`. `tls=True` serves HTTPS with a self-signed certificate
+    (in the kubeconfig), which kubectl needs: it never sends its token over plain HTTP.
     """
 
     def __init__(
@@ -53,13 +54,14 @@ class SimulatedCluster:
         kubeconfig: str | Path | None = None,
         tools_port: int = 0,
         registry: Registry | None = None,
+        tls: bool = False,
     ) -> None:
         if speed <= 0:
             raise ValueError(f"speed {speed!r} is not allowed: give a number above 0")
         self.scenario = load(scenario) if isinstance(scenario, str) else scenario
         self.speed = speed
         self.registry = registry or Registry()
-        self.api = ApiServer(host="127.0.0.1", port=port)
+        self.api = ApiServer(host="127.0.0.1", port=port, tls=tls)
         self.tools = ToolsServer(port=tools_port)
         self.kubelets: dict[str, Kubelet] = {}
         self._tmp: tempfile.TemporaryDirectory[str] | None = None

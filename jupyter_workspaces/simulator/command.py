@@ -49,6 +49,11 @@ def register(subparsers: Any) -> None:
         help="how much faster than real time pulls, start-ups and back-offs go (default 1)",
     )
     parser.add_argument(
+        "--plain-http",
+        action="store_true",
+        help="serve plain HTTP instead of HTTPS (kubectl then sends no token and gets 401)",
+    )
+    parser.add_argument(
         "--tools-port",
         type=int,
         default=0,
@@ -88,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         speed=args.speed,
         kubeconfig=args.kubeconfig,
         tools_port=args.tools_port,
+        tls=not args.plain_http,
     )
     try:
         cluster.start()
