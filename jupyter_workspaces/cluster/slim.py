@@ -105,14 +105,8 @@ POD: Shape = {
 }
 
 EVENT: Shape = {
-    "metadata": {"name": True, "namespace": True, "creationTimestamp": True, "uid": True},
-    "involvedObject": {
-        "kind": True,
-        "name": True,
-        "namespace": True,
-        "uid": True,
-        "fieldPath": True,
-    },
+    "metadata": {"name": True, "namespace": True, "creationTimestamp": True},
+    "involvedObject": {"kind": True, "name": True, "namespace": True, "uid": True},
     "reason": True,
     "message": True,
     "type": True,
@@ -121,8 +115,6 @@ EVENT: Shape = {
     "lastTimestamp": True,
     "eventTime": True,
     "series": True,
-    "source": True,
-    "reportingComponent": True,
 }
 
 PVC: Shape = {

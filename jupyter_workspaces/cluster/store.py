@@ -29,7 +29,7 @@ Key = tuple[str, str]
 KubeDict = dict[str, Any]
 
 # Events kept per workspace (the newest win); the status reads only the recent ones.
-EVENTS_PER_WORKSPACE = 12
+EVENTS_PER_WORKSPACE = 10
 # Workspaces whose events are kept while their StatefulSet is not yet known.
 ORPHAN_KEYS = 256
 
