@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime, timezone
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
@@ -26,6 +26,9 @@ from jupyter_workspaces.manifests import spec_from_request
 from jupyter_workspaces.records import Workspace
 from jupyter_workspaces.server.backend import Backend
 from jupyter_workspaces.server.encoding import RecordJson, RecordMemo, dumps
+
+if TYPE_CHECKING:
+    from jupyter_workspaces.service import WorkspaceService
 
 AUTH_RESOURCE = "workspaces"
 MAX_STOP_REASON = 500
@@ -88,7 +91,7 @@ class WorkspacesApiHandler(APIHandler):
         except WorkspaceError as error:
             raise ApiError.from_error(error) from error
 
-    def service(self) -> Any:
+    def service(self) -> WorkspaceService:
         """Return the service, or answer 503 with why there is none and how to fix it."""
         try:
             return self.backend.require_service()
@@ -96,6 +99,7 @@ class WorkspacesApiHandler(APIHandler):
             raise ApiError.from_error(error) from error
 
     def reply(self, body: Any, status: int = 200) -> None:
+        """Answer with `body`: JSON text as it is, anything else encoded as JSON."""
         self.set_status(status)
         self.finish(body if isinstance(body, str) else dumps(body))
 
