@@ -129,6 +129,26 @@ def test_expired_history_makes_the_next_watch_from_an_old_version_fail_with_410(
     assert resumed == []
 
 
+def test_continuing_a_list_after_history_expired_answers_410(
+    server: ApiServer, core: client.CoreV1Api
+) -> None:
+    for index in range(3):
+        core.create_namespaced_service(
+            "default", {"metadata": {"name": f"s{index}"}, "spec": {"ports": [{"port": 80}]}}
+        )
+    first = core.list_namespaced_service("default", limit=2)
+    core.create_namespaced_service(
+        "default", {"metadata": {"name": "later"}, "spec": {"ports": [{"port": 80}]}}
+    )
+    server.faults.expire_history()
+
+    with pytest.raises(client.ApiException) as raised:
+        core.list_namespaced_service("default", limit=2, _continue=first.metadata._continue)
+
+    assert raised.value.status == 410
+    assert json.loads(raised.value.body)["reason"] == "Expired"
+
+
 def test_history_window_is_bounded(core: client.CoreV1Api, tmp_path: Any) -> None:
     small = ApiServer(history_size=3)
     small.start()

@@ -136,7 +136,7 @@ class ResourceHandler(BaseHandler):
             raise bad_request(f"limit must be a whole number, got {query['limit']!r}") from None
         token = query.get("continue") or None
         if token:
-            check_continue(store, token)
+            check_continue(store, token, route.resource)
         listed = store.list_bytes(route.resource, route.namespace, labels, fields, limit, token)
         if printing.wants_table(self.request.headers.get("Accept", "")):
             body = json.loads(listed)

@@ -370,11 +370,10 @@ def _decode_continue(token: str) -> tuple[int, tuple[str, str]]:
         raise bad_request(f"invalid continue token: continue key is not valid: {error}") from error
 
 
-def check_continue(store: Store, token: str) -> None:
+def check_continue(store: Store, token: str, resource: Resource) -> None:
     """A continue token from before the history window is expired, as on a real server."""
     rv, _ = _decode_continue(token)
-    oldest = min(table.oldest for table in store.tables.tables.values())
-    if rv < oldest:
+    if rv < store.tables.table(resource).oldest:
         raise gone(
             "The provided continue parameter is too old to display a consistent list result. "
             "You can start a new list without the continue parameter, or use the continue "
