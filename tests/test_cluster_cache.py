@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import time
+from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 from kubernetes import client
 
 from jupyter_workspaces import errors
-from jupyter_workspaces.cluster import WatchSettings
+from jupyter_workspaces.cluster import WatchSettings, slim
+from jupyter_workspaces.cluster.store import event_time, event_workspace
 from jupyter_workspaces.manifests import build_statefulset
 from jupyter_workspaces.records import Workspace, WorkspaceDeleted
+from jupyter_workspaces.service import WorkspaceService
 from jupyter_workspaces.simulator.cluster import SimulatedCluster
+from jupyter_workspaces.status import derive_status
 from tests.service_support import (
     api_names,
     connect,
@@ -23,9 +29,9 @@ from tests.service_support import (
 )
 
 
-def statefulset_lists(service: object) -> int:
+def statefulset_lists(service: WorkspaceService) -> int:
     """How many times the cache listed StatefulSets (each list after the first is a re-list)."""
-    reflectors = service.cache.reflectors  # type: ignore[attr-defined]
+    reflectors = service.cache.reflectors
     return sum(r.lists for r in reflectors if r.kind == "statefulsets")
 
 
@@ -40,8 +46,8 @@ def wait_until_quiet(sim: SimulatedCluster) -> None:
     eventually(quiet, timeout=10, what="the simulated controllers are idle")
 
 
-def cached_names(service: object) -> list[str]:
-    return [w.name for w in service.list("alice", project="demo")]  # type: ignore[attr-defined]
+def cached_names(service: WorkspaceService) -> list[str]:
+    return [w.name for w in service.list("alice", project="demo")]
 
 
 def test_listing_a_thousand_workspaces_after_the_first_load_costs_no_api_request(
@@ -225,3 +231,41 @@ def test_a_quiet_watch_is_restarted_from_its_version_and_still_delivers(
         assert changes.get(timeout=1.0).name == "ws1"
     finally:
         service.close()
+
+
+def test_the_fields_the_cache_keeps_give_the_same_status_as_whole_objects() -> None:
+    """If the status rules start to read a field that `slim` drops, this test says so."""
+    with SimulatedCluster("demo", speed=5) as demo:
+        apps, core = client.AppsV1Api(demo.api_client()), client.CoreV1Api(demo.api_client())
+        time.sleep(2)  # let the demo's workspaces move into their many states
+
+        def items(call: Any) -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = json.loads(call(_preload_content=False).data)["items"]
+            return found
+
+        statefulsets = items(apps.list_stateful_set_for_all_namespaces)
+        pods = {
+            (p["metadata"]["namespace"], p["metadata"]["name"]): p
+            for p in items(core.list_pod_for_all_namespaces)
+        }
+        events = items(core.list_event_for_all_namespaces)
+    now = datetime.now(timezone.utc)
+    compared = 0
+    for sts in statefulsets:
+        key = (sts["metadata"]["namespace"], sts["metadata"]["name"])
+        pod = pods.get((key[0], f"{key[1]}-0"))
+        about = sorted((e for e in events if event_workspace(e) == key), key=event_time)
+        whole = derive_status(sts, pod, about, now)
+        kept = derive_status(
+            slim.prune(sts, slim.STATEFULSET),
+            slim.prune(pod, slim.POD) if pod else None,
+            [slim.prune(e, slim.EVENT) for e in about],
+            now,
+        )
+        assert (kept.status, kept.reason, kept.message) == (
+            whole.status,
+            whole.reason,
+            whole.message,
+        ), key
+        compared += 1
+    assert compared >= 10

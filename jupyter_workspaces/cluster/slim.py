@@ -82,7 +82,7 @@ POD: Shape = {
     },
     "spec": {
         "nodeName": True,
-        "containers": {"name": True, "image": True, "resources": True},
+        "containers": _CONTAINER,
         "initContainers": {"name": True, "image": True},
         "schedulingGates": True,
     },
