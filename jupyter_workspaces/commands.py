@@ -2,7 +2,7 @@
 
 Exit status: 0 on success; 1 when the action failed or the workspace ended up Failed (the
 reason is printed); 2 for a usage error; 3 when `--wait` ran out of time before the target
-status was reached.
+status was reached; 130 when interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 EXIT_FAILED = 1
 EXIT_TIMEOUT = 3
+EXIT_INTERRUPTED = 130
 
 Run = Callable[[argparse.Namespace, WorkspaceService], int]
 
@@ -208,6 +209,9 @@ def _runner(run: Run, *, needs_project: bool) -> Callable[[argparse.Namespace], 
             return run(args, service)
         except errors.WorkspaceError as exc:
             return _fail(str(exc))
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
         finally:
             service.close()
 
