@@ -26,6 +26,9 @@ from jupyter_workspaces.simulator.apiserver.resources import (
 )
 from jupyter_workspaces.simulator.apiserver.selectors import FieldSelector, LabelSelector
 
+# Events queued for one watch before it counts as too slow and is closed.
+MAX_QUEUED = 100_000
+
 
 def dump(obj: Obj) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode()
@@ -103,6 +106,11 @@ class Watcher:
             elif not now:
                 return
         elif (kind == "ADDED" and not now) or (kind == "DELETED" and not (now or before)):
+            return
+        if len(self.lines) >= MAX_QUEUED:
+            # A client this far behind is cut off, as a real server drops a slow watcher;
+            # it re-lists or watches again from its last version.
+            self.close()
             return
         self.lines.append(b'{"type":"' + kind.encode() + b'","object":' + raw + b"}\n")
         self._wake()
