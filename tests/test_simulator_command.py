@@ -43,12 +43,13 @@ def test_simulate_writes_a_working_kubeconfig_logs_changes_and_stops_on_sigterm(
             time.sleep(0.1)
         api = config.new_client_from_config(str(kubeconfig))
         apps = client.AppsV1Api(api)
+        expected = {"segmentation", "big-sweep", "llm-finetune", "old-experiment"}
         names: set[str] = set()
-        while len(names) < 14 and time.monotonic() < deadline:
+        while not expected <= names and time.monotonic() < deadline:
             body = apps.list_stateful_set_for_all_namespaces(_preload_content=False).data
             names = {s["metadata"]["name"] for s in json.loads(body)["items"]}
             time.sleep(0.1)
-        assert {"segmentation", "big-sweep", "llm-finetune", "old-experiment"} <= names
+        assert expected <= names
         # HTTPS, because kubectl sends no token over plain HTTP.
         assert "server: https://127.0.0.1:" in kubeconfig.read_text()
         if shutil.which("kubectl"):
