@@ -136,6 +136,12 @@ def main(count: int) -> None:
     print(f"memory at {count} workspaces: {stored:.0f} MiB above start (target < 1024 MiB)")
 
     apps = client.AppsV1Api(api)
+    bytes_time, data = timed(
+        lambda: apps.list_stateful_set_for_all_namespaces(_preload_content=False).data
+    )
+    print(f"list {count} StatefulSets, bytes received ({len(data) / 2**20:.0f} MiB): "
+          f"{bytes_time:.2f} s")  # fmt: skip
+    del data
     raw_time, raw = timed(
         lambda: json.loads(apps.list_stateful_set_for_all_namespaces(_preload_content=False).data)
     )
