@@ -68,7 +68,8 @@ class Simulator:
         config.load_kube_config(str(self.kubeconfig), client_configuration=configuration)
         self.url = configuration.host
         self.headers = {"Authorization": configuration.get_api_key_with_prefix("BearerToken")}
-        self.http = urllib3.PoolManager()
+        # The admin endpoint is served like the API: trust the same certificate authority.
+        self.http = urllib3.PoolManager(ca_certs=configuration.ssl_ca_cert)
 
     def requests(self) -> dict[str, int]:
         response = self.http.request("GET", f"{self.url}/simulator/requests", headers=self.headers)
