@@ -69,6 +69,21 @@ def test_deleting_an_owner_collects_the_pods_it_owns(
     )
 
 
+def test_foreground_deletion_removes_dependents_before_the_owner(
+    core: client.CoreV1Api, namespace: str
+) -> None:
+    core.create_namespaced_pod(namespace, _owned_pod("first", _owner(core, namespace)))
+
+    core.delete_namespaced_service(
+        "owner", namespace, propagation_policy="Foreground", _preload_content=False
+    )
+
+    assert eventually(
+        lambda: _gone(lambda: core.read_namespaced_service("owner", namespace)), timeout=60
+    )
+    assert _gone(lambda: core.read_namespaced_pod("first", namespace))
+
+
 def test_orphan_deletion_keeps_dependents_and_drops_their_owner_reference(
     core: client.CoreV1Api, apps: client.AppsV1Api, namespace: str
 ) -> None:
