@@ -120,6 +120,19 @@ def test_unsupported_field_selector_answers_400_naming_the_field(
     assert "spec.bogus" in body["message"] or "spec.replicas" in body["message"]
 
 
+def test_label_selector_with_an_invalid_key_answers_400_naming_it(
+    apps: client.AppsV1Api, namespace: str
+) -> None:
+    with pytest.raises(client.ApiException) as raised:
+        apps.list_namespaced_stateful_set(namespace, label_selector="A_B-=x")
+
+    assert raised.value.status == 400
+    assert status_body(raised.value)["message"].startswith(
+        'unable to parse requirement: invalid label key "A_B-": name part must consist of '
+        "alphanumeric characters"
+    )
+
+
 def test_limit_and_continue_page_through_everything_once(
     apps: client.AppsV1Api, namespace: str
 ) -> None:

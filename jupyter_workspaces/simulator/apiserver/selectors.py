@@ -76,15 +76,33 @@ def parse_label_selector(text: str | None) -> LabelSelector:
     return LabelSelector(tuple(requirements))
 
 
+_NAME_PART = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_NAME_PART_TEXT = (
+    "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and "
+    "end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex "
+    "used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+)
+
+
+def _checked_key(key: str) -> str:
+    """The key, or a 400 worded as a real server's for a key it would not accept."""
+    name = key.rsplit("/", 1)[-1]
+    if len(name) > 63 or not _NAME_PART.match(name):
+        raise bad_request(
+            f'unable to parse requirement: invalid label key "{key}": {_NAME_PART_TEXT}'
+        )
+    return key
+
+
 def _parse_requirement(part: str, whole: str) -> Requirement:
     if match := _SET.match(part):
         values = frozenset(v.strip() for v in match.group(3).split(",") if v.strip())
-        return Requirement(match.group(1), match.group(2), values)
+        return Requirement(_checked_key(match.group(1)), match.group(2), values)
     if match := _EQUALITY.match(part):
         operator = "!=" if match.group(2) == "!=" else "="
-        return Requirement(match.group(1), operator, frozenset([match.group(3)]))
+        return Requirement(_checked_key(match.group(1)), operator, frozenset([match.group(3)]))
     if match := _EXISTS.match(part):
-        return Requirement(match.group(2), "!" if match.group(1) else "exists")
+        return Requirement(_checked_key(match.group(2)), "!" if match.group(1) else "exists")
     raise bad_request(f"unable to parse requirement: {part.strip()!r} in label selector {whole!r}")
 
 
