@@ -64,6 +64,8 @@ def _send(server: ApiServer, method: str, path: str, body: Any, content_type: st
                      id="continue"),
         pytest.param("PUT", NAMESPACE, {"metadata": {"name": "other"}}, "application/json", 400,
                      id="renaming-put"),
+        pytest.param("OPTIONS", "/api/v1/pods", b"", "application/json", 405,
+                     id="unknown-method"),
     ],
 )  # fmt: skip
 def test_malformed_request_is_refused_with_a_4xx_status(

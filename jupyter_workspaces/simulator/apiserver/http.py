@@ -23,6 +23,7 @@ from jupyter_workspaces.simulator.apiserver.failures import (
     ApiError,
     bad_request,
     internal,
+    method_not_allowed,
     no_such_path,
     unauthorized,
 )
@@ -136,7 +137,14 @@ class BaseHandler(tornado.web.RequestHandler):
         self._finished = True
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        self.finish(dump(internal(self._reason).status()))
+        """Errors tornado raises itself (an unknown method...) as a `Status` too."""
+        if status_code == 405:
+            error = method_not_allowed(self.request.method or "", self.request.path)
+        elif status_code >= 500:
+            error = internal(self._reason)
+        else:
+            error = ApiError(status_code, self._reason.replace(" ", ""), self._reason)
+        self.finish(dump(error.status()))
 
 
 class DiscoveryHandler(BaseHandler):
