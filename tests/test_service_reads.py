@@ -127,3 +127,26 @@ def test_reads_before_the_first_load_say_the_api_cannot_be_reached(
 def test_a_missing_kubeconfig_is_not_configured_and_says_how_to_fix_it(tmp_path: object) -> None:
     with pytest.raises(errors.NotConfigured, match="--kubeconfig"):
         WorkspaceService.connect(kubeconfig=f"{tmp_path}/nowhere", projects=["demo"])
+
+
+def test_many_projects_share_cluster_wide_watches_and_show_only_their_workspaces(
+    sim: SimulatedCluster,
+) -> None:
+    projects = [f"p{i}" for i in range(10)]
+    for project in [*projects, "not-a-project"]:
+        make_namespace(sim, project)
+    apps = client.AppsV1Api(sim.api_client())
+    for project in ("p0", "p9", "not-a-project"):
+        apps.create_namespaced_stateful_set(
+            project, build_statefulset(spec("ws", project=project), replicas=0)
+        )
+
+    service = connect(sim, projects=projects)
+    try:
+        assert all(r.namespace is None for r in service.cache.reflectors)
+        assert len(service.cache.reflectors) == 5
+        eventually(lambda: [w.project for w in service.list("alice")] == ["p0", "p9"])
+        with pytest.raises(errors.NotFound, match="'not-a-project' is not one of"):
+            service.get("alice", "not-a-project", "ws")
+    finally:
+        service.close()
