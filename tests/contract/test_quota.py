@@ -107,3 +107,40 @@ def test_quota_status_counts_pods_and_frees_them_on_delete(
         "requests.memory": "1Gi",
         "requests.nvidia.com/gpu": "2",
     }
+
+
+def test_claim_over_the_claim_count_quota_is_refused(
+    core: client.CoreV1Api, namespace: str
+) -> None:
+    core.create_namespaced_resource_quota(
+        namespace,
+        {"metadata": {"name": "q"},
+         "spec": {"hard": {"persistentvolumeclaims": "1", "requests.storage": "15Gi"}}},
+    )  # fmt: skip
+    eventually(lambda: core.read_namespaced_resource_quota("q", namespace).status.hard)
+
+    def claim(name: str, size: str) -> dict:
+        return {"metadata": {"name": name},
+                "spec": {"accessModes": ["ReadWriteOnce"],
+                         "resources": {"requests": {"storage": size}}}}  # fmt: skip
+
+    core.create_namespaced_persistent_volume_claim(namespace, claim("home-a-0", "10Gi"))
+    eventually(
+        lambda: (
+            (core.read_namespaced_resource_quota("q", namespace).status.used or {}).get(
+                "persistentvolumeclaims"
+            )
+            == "1"
+        )
+    )
+    with pytest.raises(client.ApiException) as raised:
+        core.create_namespaced_persistent_volume_claim(namespace, claim("home-b-0", "1Gi"))
+
+    assert raised.value.status == 403
+    assert status_body(raised.value)["message"] == (
+        'persistentvolumeclaims "home-b-0" is forbidden: exceeded quota: q, requested: '
+        "persistentvolumeclaims=1, used: persistentvolumeclaims=1, limited: "
+        "persistentvolumeclaims=1"
+    )
+    used = core.read_namespaced_resource_quota("q", namespace).status.used
+    assert used == {"persistentvolumeclaims": "1", "requests.storage": "10Gi"}

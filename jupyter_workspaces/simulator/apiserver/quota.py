@@ -1,4 +1,4 @@
-"""ResourceQuota: admission of new pods and the `status.used`/`status.hard` bookkeeping.
+"""ResourceQuota: admission of new objects and the `status.used`/`status.hard` bookkeeping.
 
 What a pod uses is summed as a real server does (requests of its containers, or of its
 largest init container if that is more), terminal pods (Succeeded, Failed) use nothing, and a
@@ -83,12 +83,30 @@ def pod_usage(pod: Obj) -> Usage:
     return usage
 
 
+# Resources whose objects quotas count (pods also by their requests, claims by storage).
+TRACKED = ("pods", "services", "persistentvolumeclaims", "statefulsets")
+
+
+def usage_of(resource: Resource, obj: Obj) -> Usage:
+    """Every quota resource name `obj` counts against, with its amount."""
+    if resource.plural == "pods":
+        return pod_usage(obj)
+    usage: Usage = {f"count/{resource.qualified}": ONE}
+    if resource.plural in ("services", "persistentvolumeclaims"):
+        usage[resource.plural] = ONE
+    if resource.plural == "persistentvolumeclaims":
+        requests = ((obj.get("spec") or {}).get("resources") or {}).get("requests") or {}
+        if "storage" in requests:
+            usage["requests.storage"] = _quantity(requests["storage"])
+    return usage
+
+
 def _pretty(usage: Usage) -> str:
     return ",".join(f"{name}={usage[name]}" for name in sorted(usage))
 
 
 class QuotaKeeper:
-    """Admits pods against the quotas of their namespace and keeps quota status current."""
+    """Admits new objects against their namespace's quotas and keeps quota status current."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -123,21 +141,22 @@ class QuotaKeeper:
         for namespace in sorted(namespaces):
             self.refresh(namespace)
 
-    def admit(self, pod: Obj) -> None:
-        """Refuse `pod` with a real server's 403 if it would exceed a quota."""
-        meta = pod["metadata"]
+    def admit(self, resource: Resource, obj: Obj) -> None:
+        """Refuse `obj` with a real server's 403 if it would exceed a quota."""
+        meta = obj["metadata"]
         namespace, name = meta["namespace"], meta["name"]
-        requested = pod_usage(pod)
-        pods = CATALOGUE.by_plural["pods"]
+        requested = usage_of(resource, obj)
         for quota in self._quotas(namespace):
             quota_name = quota["metadata"]["name"]
             hard = {
                 k: _quantity(v) for k, v in (quota.get("status", {}).get("hard") or {}).items()
             }
-            missing = self._missing(pod, hard)
+            missing = self._missing(obj, hard) if resource.plural == "pods" else []
             if missing:
                 raise forbidden(
-                    pods, name, f"failed quota: {quota_name}: must specify " + ",".join(missing)
+                    resource,
+                    name,
+                    f"failed quota: {quota_name}: must specify " + ",".join(missing),
                 )
             used = {
                 k: _quantity(v) for k, v in (quota.get("status", {}).get("used") or {}).items()
@@ -150,14 +169,15 @@ class QuotaKeeper:
             ]
             if exceeded:
                 log.info(
-                    "pod %s/%s: refused by quota %s (%s)",
+                    "%s %s/%s: refused by quota %s (%s)",
+                    resource.singular,
                     namespace,
                     name,
                     quota_name,
                     ",".join(exceeded),
                 )
                 raise forbidden(
-                    pods,
+                    resource,
                     name,
                     f"exceeded quota: {quota_name}, "
                     f"requested: {_pretty({k: requested[k] for k in exceeded})}, "
@@ -175,21 +195,21 @@ class QuotaKeeper:
         return sorted(missing)
 
     def on_change(self, resource: Resource, change: Change) -> None:
-        """Keep pod usage and every affected quota's status up to date."""
-        if resource.plural == "pods":
+        """Keep usage and every affected quota's status up to date."""
+        if resource.plural in TRACKED:
             namespace = change.new.fields["metadata.namespace"]
-            name = change.new.fields["metadata.name"]
-            pods = self.usage.setdefault(namespace, {})
-            before = pods.get(name)
-            usage = {} if change.type == "DELETED" else pod_usage(change.new.load())
+            key = f"{resource.plural}/{change.new.fields['metadata.name']}"
+            counted = self.usage.setdefault(namespace, {})
+            before = counted.get(key)
+            usage = {} if change.type == "DELETED" else usage_of(resource, change.new.load())
             if usage == before:
                 return
             self._account(namespace, before, -1)
             self._account(namespace, usage, +1)
             if usage:
-                pods[name] = usage
+                counted[key] = usage
             else:
-                pods.pop(name, None)
+                counted.pop(key, None)
             if self.deferred is not None:
                 self.deferred.add(namespace)
             else:

@@ -169,8 +169,8 @@ class Store:
             meta["creationTimestamp"] = self.now()
             if resource.tracks_generation:
                 meta["generation"] = 1
-            if admit and resource.plural == "pods":
-                self.quota.admit(obj)
+            if admit and resource.plural in quota.TRACKED:
+                self.quota.admit(resource, obj)
             self.tables.write(resource, obj, "ADDED")
             return obj
 
