@@ -1,7 +1,8 @@
-"""HTTP handlers: authentication, faults, routing of the Kubernetes REST paths, watch streams.
+"""HTTP basics: authentication, faults, path parsing, discovery and admin handlers, watch streams.
 
 Handlers stay thin: they parse the request, call the `Store` (or a subresource helper) and
-turn an `ApiError` into a `Status` answer. The route table is at the end of the module.
+turn an `ApiError` into a `Status` answer. The resource handler and the route table are in
+`handlers`.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class ServerState:
     token: str
     address: str = ""
     bookmark_interval: float = 5.0
+    # Open watch answers, so that a test or the admin endpoint can see how many there are.
     streams: set[WatchStream] = field(default_factory=set)
 
 
@@ -180,7 +182,7 @@ class AdminHandler(BaseHandler):
 
     def get(self, what: str) -> None:
         if what == "faults":
-            self.answer(self.state.faults.describe())
+            self.answer({**self.state.faults.describe(), "open_watches": len(self.state.streams)})
         elif what == "requests":
             self.answer({"total": self.state.requests.total, **self.state.requests.snapshot()})
         else:
