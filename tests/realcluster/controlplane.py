@@ -85,11 +85,14 @@ class ControlPlane:
         *,
         controllers: bool = True,
         etcd: str | None = None,
+        apiserver_args: tuple[str, ...] = (),
     ) -> None:
         self.bin_dir = bin_dir
         self._own_workdir = workdir is None
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="jw-realcluster-"))
         self.controllers = controllers
+        # Extra kube-apiserver flags, e.g. ("--etcd-compaction-interval=1s",) to see 410s.
+        self.apiserver_args = apiserver_args
         self.etcd_binary = etcd or shutil.which("etcd") or "/usr/bin/etcd"
         self.token = secrets.token_hex(24)
         self.port = 0
@@ -227,6 +230,7 @@ class ControlPlane:
                 f"--service-account-issuer=https://127.0.0.1:{self.port}",
                 "--service-cluster-ip-range=10.96.0.0/16",
                 "--v=1",
+                *self.apiserver_args,
             ],
         )
 
