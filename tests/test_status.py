@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from jupyter_workspaces import constants as c
-from jupyter_workspaces.kube_messages import parse_scheduler_message
 from jupyter_workspaces.status import derive_status, events_for, workspace_of_event
+from jupyter_workspaces.status.messages import parse_scheduler_message
 from tests.fixtures_kube import (
     IMAGE,
     NAME,

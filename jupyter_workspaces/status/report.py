@@ -2,8 +2,8 @@
 
 `WorkspaceView` sorts a workspace's events into those of its StatefulSet, its current pod and
 its home PVC, dropping stale ones, and reads the few numbers every rule needs. The rules
-themselves live in `status` (no pod; stop, delete, replace), `status_pod` (a pod exists),
-`status_scheduling` (no node yet) and `status_failures` (containers that cannot run).
+themselves live in `status` (no pod; stop, delete, replace), `status.pod` (a pod exists),
+`status.scheduling` (no node yet) and `status.failures` (containers that cannot run).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 from jupyter_workspaces import constants as c
-from jupyter_workspaces import kube_objects as k
 from jupyter_workspaces.errors import redact
-from jupyter_workspaces.kube_messages import duration
 from jupyter_workspaces.manifests import gpu_count, workspace_container
+from jupyter_workspaces.status import objects as k
+from jupyter_workspaces.status.messages import duration
 
 Status = Literal["Pending", "Initializing", "Active", "Stopped", "Failed"]
 KubeObject = Mapping[str, Any]

@@ -25,8 +25,8 @@ No pod:
 | replicas 1, FailedCreate "is forbidden"/"is invalid" | Failed  | PodRejected       |
 | replicas 1, anything else                            | Pending | Queued            |
 
-A pod exists (checked in this order by `status_pod`, with `status_scheduling` for a pod on no
-node yet and `status_failures` for containers that cannot run):
+A pod exists (checked in this order by `status.pod`, with `status.scheduling` for a pod on no
+node yet and `status.failures` for containers that cannot run):
 
 | situation                                         | status       | reason                   |
 |---------------------------------------------------|--------------|--------------------------|
@@ -123,8 +123,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jupyter_workspaces import constants as c
-from jupyter_workspaces import kube_objects as k
-from jupyter_workspaces.kube_messages import (
+from jupyter_workspaces.status import objects as k
+from jupyter_workspaces.status.messages import (
     QuotaShortage,
     amount,
     bytes_text,
@@ -133,15 +133,15 @@ from jupyter_workspaces.kube_messages import (
     resource_base,
     resource_word,
 )
-from jupyter_workspaces.kube_objects import events_for, workspace_of_event
-from jupyter_workspaces.status_context import (
+from jupyter_workspaces.status.objects import events_for, workspace_of_event
+from jupyter_workspaces.status.pod import SLOW, pod_status
+from jupyter_workspaces.status.report import (
     KubeObject,
     Status,
     StatusReport,
     WorkspaceView,
     quoted,
 )
-from jupyter_workspaces.status_pod import SLOW, pod_status
 
 __all__ = [
     "KubeObject",

@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from jupyter_workspaces import kube_objects as k
-from jupyter_workspaces.kube_messages import eviction_cause, plural
-from jupyter_workspaces.status_context import (
+from jupyter_workspaces.status import objects as k
+from jupyter_workspaces.status.failures import container_failure, oom_killed
+from jupyter_workspaces.status.messages import eviction_cause, plural
+from jupyter_workspaces.status.report import (
     StatusReport,
     WorkspaceView,
     condition_time,
@@ -26,8 +27,7 @@ from jupyter_workspaces.status_context import (
     terminated_state,
     waiting_state,
 )
-from jupyter_workspaces.status_failures import container_failure, oom_killed
-from jupyter_workspaces.status_scheduling import unscheduled_status
+from jupyter_workspaces.status.scheduling import unscheduled_status
 
 # Past this, a slow start-up says so and suggests where to look.
 SLOW = timedelta(minutes=10)

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from jupyter_workspaces import kube_objects as k
-from jupyter_workspaces.kube_messages import bytes_text, plural, pull_failure_cause
-from jupyter_workspaces.status_context import (
+from jupyter_workspaces.status import objects as k
+from jupyter_workspaces.status.messages import bytes_text, plural, pull_failure_cause
+from jupyter_workspaces.status.report import (
     StatusReport,
     WorkspaceView,
     last_terminated,

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from jupyter_workspaces import kube_objects as k
 from jupyter_workspaces.constants import home_claim_name
-from jupyter_workspaces.kube_messages import Blocker, amount, parse_scheduler_message, plural
-from jupyter_workspaces.status_context import StatusReport, WorkspaceView, pod_report, quoted
+from jupyter_workspaces.status import objects as k
+from jupyter_workspaces.status.messages import Blocker, amount, parse_scheduler_message, plural
+from jupyter_workspaces.status.report import StatusReport, WorkspaceView, pod_report, quoted
 
 
 def unscheduled_status(view: WorkspaceView, pod: Mapping[str, Any]) -> StatusReport:

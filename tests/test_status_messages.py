@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from jupyter_workspaces.kube_messages import (
+from jupyter_workspaces.status.messages import (
     amount,
     duration,
     eviction_cause,
@@ -14,7 +14,7 @@ from jupyter_workspaces.kube_messages import (
     parse_scheduler_message,
     pull_failure_cause,
 )
-from jupyter_workspaces.kube_objects import event_first_seen, event_last_seen, parse_time
+from jupyter_workspaces.status.objects import event_first_seen, event_last_seen, parse_time
 
 UTC = timezone.utc
 
