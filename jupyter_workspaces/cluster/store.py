@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jupyter_workspaces import constants as c
+from jupyter_workspaces.status.objects import workspace_of_event
 
 log = logging.getLogger(__name__)
 
@@ -70,19 +71,12 @@ def event_time(event: KubeDict) -> str:
 
 
 def event_workspace(event: KubeDict) -> Key | None:
-    """The workspace an event may be about, from the object it involves, or None."""
-    involved = event.get("involvedObject") or {}
-    kind, name = involved.get("kind"), str(involved.get("name") or "")
-    namespace = involved.get("namespace") or _meta(event).get("namespace") or ""
-    if kind == "StatefulSet":
-        workspace = name
-    elif kind == "Pod" and name.endswith("-0"):
-        workspace = name[:-2]
-    elif kind == "PersistentVolumeClaim" and name.startswith(c.HOME_VOLUME + "-"):
-        workspace = name[len(c.HOME_VOLUME) + 1 : -2] if name.endswith("-0") else ""
-    else:
+    """The (namespace, workspace) an event may be about, by the rule the status engine reads."""
+    workspace = workspace_of_event(event)
+    if workspace is None:
         return None
-    return (namespace, workspace) if workspace else None
+    involved = event.get("involvedObject") or {}
+    return (involved.get("namespace") or _meta(event).get("namespace") or "", workspace)
 
 
 class ObjectStore:
