@@ -141,8 +141,13 @@ def pod(
     gpu: int = 0,
     cpu: str = "100m",
     memory: str = "128Mi",
+    bound_by_test: bool = False,
 ) -> dict[str, Any]:
-    """A small valid pod manifest with requests (and GPU limits when asked)."""
+    """A small valid pod manifest with requests (and GPU limits when asked).
+
+    `bound_by_test` names a scheduler that does not exist, so that a test which binds the pod
+    itself is not raced by the scheduler a real control plane runs.
+    """
     resources: dict[str, Any] = {"requests": {"cpu": cpu, "memory": memory}}
     if gpu:
         resources["limits"] = {"nvidia.com/gpu": str(gpu)}
@@ -151,7 +156,8 @@ def pod(
         "kind": "Pod",
         "metadata": {"name": name, "labels": labels or {}},
         "spec": {
-            "containers": [{"name": "main", "image": "busybox:1.36", "resources": resources}]
+            "containers": [{"name": "main", "image": "busybox:1.36", "resources": resources}],
+            **({"schedulerName": "bound-by-test"} if bound_by_test else {}),
         },
     }
 

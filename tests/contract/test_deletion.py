@@ -107,8 +107,8 @@ def test_orphan_deletion_keeps_dependents_and_drops_their_owner_reference(
 def test_unbound_pod_is_deleted_at_once_and_a_bound_one_waits_for_its_grace_period(
     core: client.CoreV1Api, namespace: str
 ) -> None:
-    core.create_namespaced_pod(namespace, pod("unbound"))
-    core.create_namespaced_pod(namespace, pod("bound"))
+    core.create_namespaced_pod(namespace, pod("unbound", bound_by_test=True))
+    core.create_namespaced_pod(namespace, pod("bound", bound_by_test=True))
     core.create_namespaced_pod_binding(
         "bound",
         namespace,

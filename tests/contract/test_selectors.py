@@ -49,10 +49,7 @@ def test_field_selector_by_name(apps: client.AppsV1Api, labelled: str) -> None:
 
 def test_pods_select_by_node_and_phase(core: client.CoreV1Api, namespace: str) -> None:
     for name in ("p1", "p2"):
-        manifest = pod(name)
-        # This test binds p1 itself: no scheduler (a real cluster runs one) may take them first.
-        manifest["spec"]["schedulerName"] = "nobody"
-        core.create_namespaced_pod(namespace, manifest)
+        core.create_namespaced_pod(namespace, pod(name, bound_by_test=True))
     core.create_namespaced_pod_binding(
         "p1",
         namespace,

@@ -91,7 +91,7 @@ def test_main_resource_update_ignores_status_changes(
 
 
 def test_binding_assigns_a_node_once(core: client.CoreV1Api, namespace: str) -> None:
-    core.create_namespaced_pod(namespace, pod("p"))
+    core.create_namespaced_pod(namespace, pod("p", bound_by_test=True))
     binding = {"metadata": {"name": "p"}, "target": {"kind": "Node", "name": "n1"}}
 
     answer = core.create_namespaced_pod_binding("p", namespace, binding, _preload_content=False)
