@@ -175,6 +175,25 @@ def pod_rejected_by_policy() -> Objects:
     return statefulset(), None, events, at(2)
 
 
+def quota_status_not_yet_counted() -> Objects:
+    text = (
+        'create Pod bert-0 in StatefulSet bert failed error: pods "bert-0" is forbidden: '
+        "status unknown for quota: gpu-quota, resources: requests.nvidia.com/gpu"
+    )
+    events = [set_event("FailedCreate", text, first=0.1, last=0.3, count=2, warning=True)]
+    return statefulset(), None, events, at(0.4)
+
+
+def request_larger_than_the_whole_quota() -> Objects:
+    text = (
+        'create Pod bert-0 in StatefulSet bert failed error: pods "bert-0" is forbidden: '
+        "exceeded quota: gpu-quota, requested: requests.nvidia.com/gpu=8, "
+        "used: requests.nvidia.com/gpu=0, limited: requests.nvidia.com/gpu=4"
+    )
+    events = [set_event("FailedCreate", text, first=0.1, last=3, count=4, warning=True)]
+    return statefulset(gpu=8), None, events, at(3)
+
+
 def quota_event_from_before_the_last_activation() -> Objects:
     sts = statefulset(annotations={c.ACTIVATED_AT_ANNOTATION: ts(60)})
     events = [set_event("FailedCreate", QUOTA_GPU, first=5, last=20, count=6, warning=True)]
@@ -997,6 +1016,26 @@ CASES = [
             absent=["create Pod bert-0"],
         ),
         id="pod-rejected-by-quota-policy",
+    ),
+    pytest.param(
+        quota_status_not_yet_counted,
+        Expect(
+            "Pending",
+            "Queued",
+            ["still counting", "quota", "retries by itself"],
+            absent=["refuses", "does not resolve"],
+        ),
+        id="quota-not-yet-counted-is-transient",
+    ),
+    pytest.param(
+        request_larger_than_the_whole_quota,
+        Expect(
+            "Failed",
+            "ExceedsQuota",
+            ["needs 8 GPUs", 'quota "gpu-quota" allows 4 GPUs in all', "fewer", "administrator"],
+            absent=["already in use", "starts by itself"],
+        ),
+        id="request-larger-than-the-whole-quota",
     ),
     pytest.param(
         unschedulable_no_gpus_free,

@@ -22,6 +22,9 @@ No pod:
 | replicas 0, `stopped-by: user:<someone else>`        | Stopped | StoppedByAdmin    |
 | replicas 0, no (or an out-of-date) `stopped-by`      | Stopped | Stopped           |
 | replicas 1, FailedCreate "exceeded quota"            | Pending | QuotaExceeded     |
+| ... and the request alone is over the hard limit     | Failed  | ExceedsQuota      |
+| replicas 1, FailedCreate that clears by itself       | Pending | Queued            |
+|   ("status unknown for quota", "please try again")   |         |                   |
 | replicas 1, FailedCreate "is forbidden"/"is invalid" | Failed  | PodRejected       |
 | replicas 1, anything else                            | Pending | Queued            |
 
@@ -79,9 +82,13 @@ Decisions where the house plan is silent:
 - ErrImagePull and ImagePullBackOff alternate while the kubelet retries; both report
   `ImagePullBackOff` so the row does not flicker. The exact one is in `kube_reason`.
 - A quota FailedCreate is Pending, not Failed: the StatefulSet controller keeps retrying and
-  the pod is created as soon as another workspace frees the quota. Any other refusal (a
-  quota that demands limits, an admission webhook, an invalid pod) is Failed: it never
-  resolves without a change.
+  the pod is created as soon as another workspace frees the quota. But a request that alone
+  is more than the quota's hard limit never fits, however long it waits: Failed/ExceedsQuota.
+  Right after a quota is created or changed, admission refuses pods with "status unknown for
+  quota" until the quota controller has counted; that clears within seconds, so it stays
+  Pending/Queued, as does "please try again". Any other refusal (a quota that demands
+  limits, an admission webhook, an invalid pod) is Failed: it never resolves without a
+  change.
 - A pod with a deletionTimestamp while replicas is 1 is being replaced (rolling update,
   eviction, manual delete): Initializing, since a new pod follows at once. If it outlives
   its deadline (`deletionTimestamp`) by 2 minutes it is stuck, usually on an unreachable
@@ -275,9 +282,12 @@ def _waiting_for_pod(view: WorkspaceView) -> StatusReport:
             "FailedCreate",
         ) or k.event_first_seen(failed)
         shortages = parse_quota_message(text)
+        if any(s.beyond_limit for s in shortages):
+            return _exceeds_quota(view, [s for s in shortages if s.beyond_limit], since)
         if shortages:
             return _quota_exceeded(view, shortages, since)
-        if " is forbidden: " in text or " is invalid: " in text:
+        transient = _transient_refusal(text, view.namespace)
+        if transient is None and (" is forbidden: " in text or " is invalid: " in text):
             detail = text.split(" failed error: ", 1)[-1]
             return _plain(
                 view,
@@ -294,7 +304,13 @@ def _waiting_for_pod(view: WorkspaceView) -> StatusReport:
     waited = view.ago(floor)
     note = ""
     if failed is not None:
-        note = f" The last attempt failed: {quoted(k.event_message(failed))}."
+        transient = _transient_refusal(k.event_message(failed), view.namespace)
+        note = (
+            f" The last attempt was refused for a moment ({transient}); Kubernetes retries by "
+            "itself."
+            if transient
+            else f" The last attempt failed: {quoted(k.event_message(failed))}."
+        )
     elif view.longer_than(floor, SLOW):
         note = (
             " This usually takes seconds: the cluster's StatefulSet controller may be "
@@ -311,6 +327,48 @@ def _waiting_for_pod(view: WorkspaceView) -> StatusReport:
     )
 
 
+def _transient_refusal(text: str, namespace: str) -> str | None:
+    """Why a refusal that clears by itself happened, in plain words; None for any other."""
+    if "status unknown for quota" in text:
+        return f"Kubernetes was still counting project {namespace}'s quota use"
+    if "please try again" in text:
+        return "the Kubernetes API asked to try again"
+    return None
+
+
+def _quota_facts(shortages: list[QuotaShortage]) -> dict[str, Any]:
+    gpu = next((s for s in shortages if resource_base(s.resource) == c.GPU_RESOURCE), None)
+    return {
+        "quota": {
+            "name": shortages[0].quota,
+            "resources": [
+                {"resource": s.resource, "requested": s.requested, "used": s.used, "hard": s.hard}
+                for s in shortages
+            ],
+        },
+        "gpusRequested": gpu.requested if gpu else None,
+    }
+
+
+def _exceeds_quota(
+    view: WorkspaceView, shortages: list[QuotaShortage], since: datetime | None
+) -> StatusReport:
+    needs = " and ".join(amount(s.resource, s.requested) for s in shortages)
+    allows = " and ".join(amount(s.resource, s.hard) for s in shortages)
+    return _plain(
+        view,
+        "Failed",
+        "ExceedsQuota",
+        f"This workspace needs {needs}, but project {view.namespace}'s quota "
+        f'"{shortages[0].quota}" allows {allows} in all: it cannot start as it is, however '
+        "long it waits. Recreate it with fewer resources, or ask a project administrator to "
+        "raise the quota.",
+        since=since,
+        kube_reason="FailedCreate",
+        **_quota_facts(shortages),
+    )
+
+
 def _quota_exceeded(
     view: WorkspaceView, shortages: list[QuotaShortage], since: datetime | None
 ) -> StatusReport:
@@ -318,7 +376,6 @@ def _quota_exceeded(
     needs = " and ".join(amount(s.resource, s.requested) for s in shortages)
     in_use = "; ".join(_usage(s) for s in shortages)
     waited = f" Waiting for {view.ago(since)}." if since else ""
-    gpu = next((s for s in shortages if resource_base(s.resource) == c.GPU_RESOURCE), None)
     return _plain(
         view,
         "Pending",
@@ -329,19 +386,7 @@ def _quota_exceeded(
         + waited,
         since=since,
         kube_reason="FailedCreate",
-        quota={
-            "name": quota,
-            "resources": [
-                {
-                    "resource": s.resource,
-                    "requested": s.requested,
-                    "used": s.used,
-                    "hard": s.hard,
-                }
-                for s in shortages
-            ],
-        },
-        gpusRequested=gpu.requested if gpu else None,
+        **_quota_facts(shortages),
     )
 
 

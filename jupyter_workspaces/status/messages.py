@@ -13,6 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from jupyter_workspaces.constants import GPU_RESOURCE
+from jupyter_workspaces.manifests import parse_quantity
 
 # ---- plain words ---------------------------------------------------------------------------
 
@@ -208,6 +209,14 @@ class QuotaShortage:
     requested: str
     used: str
     hard: str
+
+    @property
+    def beyond_limit(self) -> bool:
+        """True when the request alone is more than the quota allows, whatever else is used."""
+        try:
+            return parse_quantity(self.requested) > parse_quantity(self.hard)
+        except ValueError:
+            return False
 
 
 def parse_quota_message(message: str) -> list[QuotaShortage]:
