@@ -90,18 +90,27 @@ class BaseHandler(tornado.web.RequestHandler):
     """Authentication, faults and `Status` answers shared by every path."""
 
     state: ServerState
+    # The watch this request answers, told when its client closes the connection.
+    watch: WatchStream | None = None
 
     def initialize(self, state: ServerState) -> None:
         self.state = state
+
+    def on_connection_close(self) -> None:
+        if self.watch is not None:
+            self.watch.client_closed()
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "application/json")
         self.clear_header("Server")
 
     async def prepare(self) -> None:
-        supplied = self.request.headers.get("Authorization", "")
-        expected = f"Bearer {self.state.token}"
-        if not hmac.compare_digest(supplied.encode(), expected.encode()):
+        # The scheme is case-insensitive, as kube-apiserver reads it: the official client's
+        # in-cluster loader sends "bearer <token>".
+        scheme, _, supplied = self.request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            supplied.strip().encode(), self.state.token.encode()
+        ):
             self.fail(unauthorized())
             return
         if self.request.path.startswith("/simulator/"):
@@ -211,18 +220,31 @@ class AdminHandler(BaseHandler):
 
 
 class WatchStream:
-    """One open watch answer: forwards queued events, sends bookmarks, ends on timeout."""
+    """One open watch answer: forwards queued events, sends bookmarks, ends on timeout.
+
+    A client closing its connection is the normal end of a watch: the stream ends quietly
+    (a DEBUG line naming what was watched), whether tornado reports the close while the watch
+    waits or a write finds the connection gone.
+    """
 
     def __init__(self, handler: BaseHandler) -> None:
         self.handler = handler
         self.loop = asyncio.get_running_loop()
         self.wakeup = asyncio.Event()
+        self.gone = False
+        self.what = ""
 
     def wake(self) -> None:
         self.loop.call_soon_threadsafe(self.wakeup.set)
 
+    def client_closed(self) -> None:
+        """Called on the server's loop when the client has closed the connection."""
+        self.gone = True
+        self.wakeup.set()
+
     async def run(self, route: Route, query: dict[str, str]) -> None:
         handler, state = self.handler, self.handler.state
+        self.what = route.resource.plural + (f" in {route.namespace}" if route.namespace else "")
         since = _watch_version(query.get("resourceVersion", ""))
         labels = parse_label_selector(query.get("labelSelector"))
         fields = parse_field_selector(query.get("fieldSelector"), route.resource)
@@ -237,12 +259,11 @@ class WatchStream:
             handler.answer(b'{"type":"ERROR","object":' + dump(error.status()) + b"}\n")
             return
         state.streams.add(self)
+        handler.watch = self
         try:
             await self._pump(watcher, route.resource, timeout, bookmarks)
-        except tornado.iostream.StreamClosedError:
-            log.debug("watch of %s: the client went away", route.resource.plural)
-            handler.abort()
         finally:
+            handler.watch = None
             state.streams.discard(self)
             state.store.tables.unwatch(watcher)
 
@@ -255,12 +276,16 @@ class WatchStream:
         # Like a real server, a bookmark about 2 s before the deadline; also one per interval.
         next_bookmark = min(start + self.handler.state.bookmark_interval, deadline - 2)
         handler.set_status(200)
-        handler.flush()
+        if not await self._send(b""):
+            return
         while True:
             wake_at = min(deadline, next_bookmark) if bookmarks else deadline
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), max(0.0, wake_at - self.loop.time()))
             self.wakeup.clear()
+            if self.gone:
+                self._end_quietly()
+                return
             lines, rv = tables.drain(watcher)
             if watcher.closed:
                 # Abruptly, as a broken connection looks to a client.
@@ -272,12 +297,26 @@ class WatchStream:
                 next_bookmark = min(now + self.handler.state.bookmark_interval, deadline - 2)
                 if next_bookmark <= now:
                     next_bookmark = deadline
-            if lines:
-                handler.write(b"".join(lines))
-                await handler.flush()
+            if lines and not await self._send(b"".join(lines)):
+                return
             if now >= deadline:
                 handler.finish()
                 return
+
+    async def _send(self, chunk: bytes) -> bool:
+        """Write and flush `chunk`; False (the watch ended) if the client has gone."""
+        try:
+            if chunk:
+                self.handler.write(chunk)
+            await self.handler.flush()
+        except tornado.iostream.StreamClosedError:
+            self._end_quietly()
+            return False
+        return True
+
+    def _end_quietly(self) -> None:
+        log.debug("watch of %s: the client closed the connection, watch ended", self.what)
+        self.handler.abort()
 
 
 def _bookmark(resource: Resource, rv: int) -> bytes:
