@@ -15,7 +15,7 @@ import pytest
 
 from jupyter_workspaces.simulator.cluster import SimulatedCluster
 from tests.conftest import SIM_SPEED
-from tests.service_support import make_namespace
+from tests.service_support import make_namespace, seed_stopped
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -239,3 +239,23 @@ def test_refused_credentials_fail_at_once_without_showing_the_token(
     assert result.returncode == 1
     assert "refused to list the workspaces: HTTP 401" in result.stderr
     assert "not-the-token" not in result.stderr and sim.api.token not in result.stderr
+
+
+def test_context_picks_the_kubeconfig_context_to_use(
+    sim: SimulatedCluster, tmp_path: Path
+) -> None:
+    from tests.test_cluster_connection import two_context_kubeconfig
+
+    make_namespace(sim, "demo")
+    seed_stopped(sim, "demo", 1)
+    kubeconfig = tmp_path / "kubeconfig"
+    good = two_context_kubeconfig(sim, kubeconfig)
+
+    chosen = run(kubeconfig, "list", "--project", "demo", "--context", good)
+    current = run(kubeconfig, "list", "--project", "demo")
+
+    assert chosen.returncode == 0, chosen.stderr
+    assert chosen.stdout.splitlines()[1].split()[:2] == ["demo", "ws-00000"]
+    assert current.returncode != 0
+    assert "401" in current.stderr or "credentials" in current.stderr
+    assert "expired-token-98765" not in current.stderr

@@ -92,3 +92,55 @@ def test_a_wrong_token_in_the_mounted_account_is_refused_without_showing_it(
     assert not loaded
     assert "401" in str(freshness.error)
     assert "not-the-token-0123456789" not in str(freshness.error)
+
+
+def two_context_kubeconfig(sim: SimulatedCluster, path: Path) -> str:
+    """Write a kubeconfig whose current context has a wrong token; return the good context."""
+    config = yaml.safe_load(Path(sim.kubeconfig).read_text())
+    good = config["contexts"][0]["name"]
+    config["users"].append({"name": "stale", "user": {"token": "expired-token-98765"}})
+    stale_context = dict(config["contexts"][0]["context"], user="stale")
+    config["contexts"].append({"name": "stale", "context": stale_context})
+    config["current-context"] = "stale"
+    path.write_text(yaml.safe_dump(config))
+    return str(good)
+
+
+def test_the_named_context_is_used_instead_of_the_current_one(
+    sim: SimulatedCluster, tmp_path: Path
+) -> None:
+    make_namespace(sim, "lab")
+    seed_stopped(sim, "lab", 2)
+    kubeconfig = tmp_path / "kubeconfig"
+    good = two_context_kubeconfig(sim, kubeconfig)
+
+    named = WorkspaceService.connect(
+        kubeconfig=kubeconfig, context=good, projects=["lab"], settings=FAST
+    )
+    current = WorkspaceService.connect(kubeconfig=kubeconfig, projects=["lab"], settings=FAST)
+    try:
+        assert named.wait_loaded(15), named.freshness()
+        names = [w.name for w in named.list("alice")]
+        current_loaded = current.wait_loaded(2)
+        current_error = str(current.freshness().error)
+    finally:
+        named.close()
+        current.close()
+
+    assert names == ["ws-00000", "ws-00001"]
+    assert not current_loaded
+    assert "401" in current_error
+    assert "expired-token-98765" not in current_error
+
+
+def test_an_unknown_context_names_itself_and_how_to_fix_it(
+    sim: SimulatedCluster, tmp_path: Path
+) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    two_context_kubeconfig(sim, kubeconfig)
+
+    with pytest.raises(errors.NotConfigured) as raised:
+        api_client(kubeconfig=kubeconfig, context="no-such-context")
+
+    assert "'no-such-context'" in raised.value.message
+    assert "context" in raised.value.message
