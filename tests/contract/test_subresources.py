@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from kubernetes import client
 
@@ -29,6 +31,56 @@ def test_patching_scale_changes_replicas_only(apps: client.AppsV1Api, namespace:
     assert after.spec.replicas == 0
     assert after.metadata.generation == created.metadata.generation + 1
     assert after.spec.template.spec.containers[0].image == "jupyter/base-notebook:2024-01-01"
+
+
+def _replace_scale(apps: client.AppsV1Api, namespace: str, replicas: int) -> None:
+    apps.replace_namespaced_stateful_set_scale(
+        "ws",
+        namespace,
+        {"apiVersion": "autoscaling/v1", "kind": "Scale",
+         "metadata": {"name": "ws", "namespace": namespace}, "spec": {"replicas": replicas}},
+    )  # fmt: skip
+
+
+def _patch_scale(apps: client.AppsV1Api, namespace: str, replicas: int) -> None:
+    apps.patch_namespaced_stateful_set_scale("ws", namespace, {"spec": {"replicas": replicas}})
+
+
+@pytest.mark.parametrize(
+    "change", [pytest.param(_patch_scale, id="patch"), pytest.param(_replace_scale, id="replace")]
+)
+def test_negative_scale_is_refused_as_an_invalid_scale_and_replicas_stay(
+    apps: client.AppsV1Api, namespace: str, change: Callable[[client.AppsV1Api, str, int], None]
+) -> None:
+    apps.create_namespaced_stateful_set(namespace, statefulset("ws", replicas=1))
+
+    with pytest.raises(client.ApiException) as raised:
+        change(apps, namespace, -2)
+
+    assert raised.value.status == 422
+    assert status_body(raised.value) == {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": 'Scale.autoscaling "ws" is invalid: spec.replicas: Invalid value: -2: '
+        "must be greater than or equal to 0",
+        "reason": "Invalid",
+        "details": {
+            "name": "ws",
+            "group": "autoscaling",
+            "kind": "Scale",
+            "causes": [
+                {
+                    "reason": "FieldValueInvalid",
+                    "message": "Invalid value: -2: must be greater than or equal to 0",
+                    "field": "spec.replicas",
+                }
+            ],
+        },
+        "code": 422,
+    }
+    assert apps.read_namespaced_stateful_set("ws", namespace).spec.replicas == 1
 
 
 def test_replacing_scale_with_a_stale_version_answers_409(

@@ -16,6 +16,8 @@ STATEFULSETS = CATALOGUE.by_plural["statefulsets"]
 PODS = CATALOGUE.by_plural["pods"]
 # How errors about a pod's binding name the resource: `pods/binding`.
 POD_BINDING = Resource("", "v1", "pods/binding", "binding", "Binding", True)
+# How a refused scale names what it refused: `Scale.autoscaling`, not the StatefulSet.
+SCALE = Resource("autoscaling", "v1", "statefulsets/scale", "scale", "Scale", True)
 
 
 def scale_of(statefulset: Obj) -> Obj:
@@ -60,7 +62,7 @@ def update_scale(
         replicas = (wanted.get("spec") or {}).get("replicas", 0)
         if not isinstance(replicas, int) or replicas < 0:
             raise invalid(
-                STATEFULSETS,
+                SCALE,
                 name,
                 [
                     FieldError(
