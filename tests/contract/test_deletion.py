@@ -84,10 +84,35 @@ def test_foreground_deletion_removes_dependents_before_the_owner(
     assert _gone(lambda: core.read_namespaced_pod("first", namespace))
 
 
+def _wait_until_collector_has_seen(core: client.CoreV1Api, namespace: str) -> None:
+    """Return once the garbage collector has seen every pod created so far in `namespace`.
+
+    A real collector learns of pods from a watch, in the order they were written. If it meets
+    an owner's orphan deletion before a dependent's creation, it finds nothing to orphan, lets
+    the owner go, then collects the dependent as one whose owner no longer exists. So the test
+    creates one more pod, `witness` (its name sorts last, for a re-list too), owned by a
+    throwaway Service, and deletes that Service: only a collector that has seen `witness`
+    can delete it, and by then it has seen every pod written before it.
+    """
+    marker = core.create_namespaced_service(
+        namespace, {"metadata": {"name": "marker"}, "spec": {"ports": [{"port": 80}]}}
+    )
+    witness = pod("witness", bound_by_test=True)
+    witness["metadata"]["ownerReferences"] = [
+        {"apiVersion": "v1", "kind": "Service", "name": "marker", "uid": marker.metadata.uid}
+    ]
+    core.create_namespaced_pod(namespace, witness)
+    core.delete_namespaced_service(
+        "marker", namespace, propagation_policy="Background", _preload_content=False
+    )
+    eventually(lambda: _gone(lambda: core.read_namespaced_pod("witness", namespace)), timeout=60)
+
+
 def test_orphan_deletion_keeps_dependents_and_drops_their_owner_reference(
-    core: client.CoreV1Api, apps: client.AppsV1Api, namespace: str
+    core: client.CoreV1Api, namespace: str
 ) -> None:
     core.create_namespaced_pod(namespace, _owned_pod("kept-0", _owner(core, namespace)))
+    _wait_until_collector_has_seen(core, namespace)
 
     core.delete_namespaced_service(
         "owner", namespace, propagation_policy="Orphan", _preload_content=False
