@@ -1030,9 +1030,15 @@ CASES = [
     pytest.param(
         request_larger_than_the_whole_quota,
         Expect(
-            "Failed",
-            "ExceedsQuota",
-            ["needs 8 GPUs", 'quota "gpu-quota" allows 4 GPUs in all', "fewer", "administrator"],
+            "Pending",
+            "QuotaExceeded",
+            [
+                "alone needs 8 GPUs",
+                'quota "gpu-quota" allows in all (4 GPUs)',
+                "will not make room",
+                "raises the quota",
+                "fewer resources",
+            ],
             absent=["already in use", "starts by itself"],
         ),
         id="request-larger-than-the-whole-quota",

@@ -22,7 +22,6 @@ No pod:
 | replicas 0, `stopped-by: user:<someone else>`        | Stopped | StoppedByAdmin    |
 | replicas 0, no (or an out-of-date) `stopped-by`      | Stopped | Stopped           |
 | replicas 1, FailedCreate "exceeded quota"            | Pending | QuotaExceeded     |
-| ... and the request alone is over the hard limit     | Failed  | ExceedsQuota      |
 | replicas 1, FailedCreate that clears by itself       | Pending | Queued            |
 |   ("status unknown for quota", "please try again")   |         |                   |
 | replicas 1, FailedCreate "is forbidden"/"is invalid" | Failed  | PodRejected       |
@@ -82,8 +81,9 @@ Decisions where the house plan is silent:
 - ErrImagePull and ImagePullBackOff alternate while the kubelet retries; both report
   `ImagePullBackOff` so the row does not flicker. The exact one is in `kube_reason`.
 - A quota FailedCreate is Pending, not Failed: the StatefulSet controller keeps retrying and
-  the pod is created as soon as another workspace frees the quota. But a request that alone
-  is more than the quota's hard limit never fits, however long it waits: Failed/ExceedsQuota.
+  the pod is created as soon as another workspace frees the quota. A request that alone is
+  more than the quota's hard limit is Pending too (raising the quota starts it, as the
+  design's table has it), but its message says that freeing other workspaces will not help.
   Right after a quota is created or changed, admission refuses pods with "status unknown for
   quota" until the quota controller has counted; that clears within seconds, so it stays
   Pending/Queued, as does "please try again". Any other refusal (a quota that demands
@@ -355,14 +355,15 @@ def _exceeds_quota(
 ) -> StatusReport:
     needs = " and ".join(amount(s.resource, s.requested) for s in shortages)
     allows = " and ".join(amount(s.resource, s.hard) for s in shortages)
+    waited = f" Waiting for {view.ago(since)}." if since else ""
     return _plain(
         view,
-        "Failed",
-        "ExceedsQuota",
-        f"This workspace needs {needs}, but project {view.namespace}'s quota "
-        f'"{shortages[0].quota}" allows {allows} in all: it cannot start as it is, however '
-        "long it waits. Recreate it with fewer resources, or ask a project administrator to "
-        "raise the quota.",
+        "Pending",
+        "QuotaExceeded",
+        f"This workspace alone needs {needs}, more than project {view.namespace}'s quota "
+        f'"{shortages[0].quota}" allows in all ({allows}): freeing other workspaces will not '
+        "make room. It waits until a project administrator raises the quota; to start "
+        "sooner, recreate it with fewer resources." + waited,
         since=since,
         kube_reason="FailedCreate",
         **_quota_facts(shortages),

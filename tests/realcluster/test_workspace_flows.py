@@ -125,9 +125,8 @@ def test_workspace_over_the_project_quota_is_pending_then_starts_when_the_quota_
     service.create(USER, spec(project, "greedy", cpu="2"))
     pending, _ = wait_status(service, project, "greedy", "Pending", "QuotaExceeded")
 
-    assert (
-        "this workspace needs 2 CPUs, and 0 of 1 CPU is already in use" in pending.status.message
-    )
+    assert "alone needs 2 CPUs" in pending.status.message
+    assert '"workspaces" allows in all (1 CPU)' in pending.status.message
     assert pending.status.kube_reason == "FailedCreate"
     assert pending.status.facts["quota"] == {
         "name": "workspaces",
