@@ -181,35 +181,44 @@ class Tables:
     def write(self, resource: Resource, obj: Obj, kind: str) -> Entry:
         """Store `obj` (ADDED or MODIFIED) under the next resourceVersion."""
         with self.lock:
-            self.rv += 1
-            obj["metadata"]["resourceVersion"] = str(self.rv)
-            entry = Entry(resource, obj, self.rv)
-            meta = obj["metadata"]
-            namespace, name = meta.get("namespace", ""), meta["name"]
-            table = self.table(resource)
-            names = table.objects.setdefault(namespace, {})
+            entry, namespace, name = self._stamp(resource, obj)
+            names = self.table(resource).objects.setdefault(namespace, {})
             old = names.get(name)
             names[name] = entry
-            self._index_owners(resource, namespace, name, old, entry)
-            self._publish(resource, Change(self.rv, kind, entry, old))
+            self._commit(resource, kind, (namespace, name), entry, old)
             return entry
 
     def remove(self, resource: Resource, obj: Obj) -> Entry:
         """Delete `obj` from its table; the DELETED event carries a new resourceVersion."""
         with self.lock:
-            self.rv += 1
-            obj["metadata"]["resourceVersion"] = str(self.rv)
-            entry = Entry(resource, obj, self.rv)
-            meta = obj["metadata"]
-            namespace, name = meta.get("namespace", ""), meta["name"]
-            table = self.table(resource)
-            names = table.objects.get(namespace, {})
+            entry, namespace, name = self._stamp(resource, obj)
+            objects = self.table(resource).objects
+            names = objects.get(namespace, {})
             old = names.pop(name, None)
             if not names:
-                table.objects.pop(namespace, None)
-            self._index_owners(resource, namespace, name, old, None)
-            self._publish(resource, Change(self.rv, "DELETED", entry, old))
+                objects.pop(namespace, None)
+            self._commit(resource, "DELETED", (namespace, name), entry, old)
             return entry
+
+    def _stamp(self, resource: Resource, obj: Obj) -> tuple[Entry, str, str]:
+        """Give `obj` the next resourceVersion; return its entry, namespace and name."""
+        self.rv += 1
+        meta = obj["metadata"]
+        meta["resourceVersion"] = str(self.rv)
+        return Entry(resource, obj, self.rv), meta.get("namespace", ""), meta["name"]
+
+    def _commit(
+        self,
+        resource: Resource,
+        kind: str,
+        where: tuple[str, str],
+        entry: Entry,
+        old: Entry | None,
+    ) -> None:
+        """Re-index owners of (namespace, name) and tell history, watchers and listeners."""
+        new = None if kind == "DELETED" else entry
+        self._index_owners(resource, *where, old, new)
+        self._publish(resource, Change(self.rv, kind, entry, old))
 
     def _publish(self, resource: Resource, change: Change) -> None:
         self.table(resource).record(change)
