@@ -286,3 +286,23 @@ def test_an_unreachable_api_is_unavailable_for_actions(
             service.activate("alice", "demo", "ws1")
     finally:
         sim.api.faults.recover()
+
+
+def test_a_status_once_shown_never_steps_back_in_later_reads(service: WorkspaceService) -> None:
+    service.create("alice", spec("ws1"))
+    eventually(lambda: status_of(service, "ws1") == "Active", what="ws1 active")
+
+    seen_after: dict[str, set[str]] = {}
+    for _ in range(4):
+        for action, target in ((service.stop, "Stopped"), (service.activate, "Active")):
+            action("alice", "demo", "ws1")
+            eventually(lambda t=target: status_of(service, "ws1") == t, what=f"ws1 {target}")
+            # What a table shows next, through the filtered list and the row itself.
+            for _ in range(40):
+                listed = service.list("alice", project="demo", status=target)
+                seen_after.setdefault(target, set()).add(
+                    status_of(service, "ws1") if [w.name for w in listed] == ["ws1"] else "absent"
+                )
+                time.sleep(0.005)
+
+    assert seen_after == {"Stopped": {"Stopped"}, "Active": {"Active"}}

@@ -348,12 +348,15 @@ class WorkspaceCache:
     def _recompute(self, keys: set[Key]) -> None:
         changes: list[Change] = []
         for key in keys:
-            try:
-                record = self._compute(key)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                log.warning("%s/%s: cannot build the workspace record: %r", *key, exc)
-                continue
+            # Computing and storing is one step under the lock: otherwise a record computed
+            # from older objects could overwrite a newer one stored meanwhile by settle(),
+            # and the status would step back in time.
             with self.store.lock:
+                try:
+                    record = self._compute(key)
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    log.warning("%s/%s: cannot build the workspace record: %r", *key, exc)
+                    continue
                 if record is None:
                     self._sorted = None
                     self._records.pop(key, None)
